@@ -1,0 +1,404 @@
+package ikev2
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+)
+
+// Proposal strings name algorithms joined by "-", proposals by ",":
+//
+//	aes256gcm16-prfsha384-ecp384,aes256-sha256-modp2048
+//
+// One proposal may list several algorithms of a type
+// (aes128-aes256-sha256-ecp256-modp2048); the peer picks one of each.
+// For IKE without a prf token the PRF follows the integrity algorithm
+// (sha256 gives prfsha256). ESP proposals carry no PRF; a DH group there
+// asks for PFS on rekeys; esn/noesn choose extended sequence numbers
+// (noesn when absent).
+
+type algorithm struct {
+	typ     wire.TransformType
+	id      uint16
+	keyBits uint16
+	weak    string // why the algorithm is weak, or ""
+}
+
+var algorithms = map[string]algorithm{
+	"aes128":      {wire.TransformENCR, wire.ENCR_AES_CBC, 128, ""},
+	"aes192":      {wire.TransformENCR, wire.ENCR_AES_CBC, 192, ""},
+	"aes256":      {wire.TransformENCR, wire.ENCR_AES_CBC, 256, ""},
+	"aes128gcm16": {wire.TransformENCR, wire.ENCR_AES_GCM_16, 128, ""},
+	"aes192gcm16": {wire.TransformENCR, wire.ENCR_AES_GCM_16, 192, ""},
+	"aes256gcm16": {wire.TransformENCR, wire.ENCR_AES_GCM_16, 256, ""},
+	"3des":        {wire.TransformENCR, wire.ENCR_3DES, 0, "3DES has a 64-bit block (Sweet32)"},
+
+	"sha1":   {wire.TransformINTEG, wire.AUTH_HMAC_SHA1_96, 0, ""},
+	"sha256": {wire.TransformINTEG, wire.AUTH_HMAC_SHA2_256_128, 0, ""},
+	"sha384": {wire.TransformINTEG, wire.AUTH_HMAC_SHA2_384_192, 0, ""},
+	"sha512": {wire.TransformINTEG, wire.AUTH_HMAC_SHA2_512_256, 0, ""},
+
+	"prfsha1":   {wire.TransformPRF, wire.PRF_HMAC_SHA1, 0, ""},
+	"prfsha256": {wire.TransformPRF, wire.PRF_HMAC_SHA2_256, 0, ""},
+	"prfsha384": {wire.TransformPRF, wire.PRF_HMAC_SHA2_384, 0, ""},
+	"prfsha512": {wire.TransformPRF, wire.PRF_HMAC_SHA2_512, 0, ""},
+
+	"modp1024":   {wire.TransformDH, wire.DH_MODP1024, 0, "MODP-1024 (group 2) is below 2048 bits"},
+	"modp1536":   {wire.TransformDH, wire.DH_MODP1536, 0, "MODP-1536 (group 5) is below 2048 bits"},
+	"modp2048":   {wire.TransformDH, wire.DH_MODP2048, 0, ""},
+	"modp3072":   {wire.TransformDH, wire.DH_MODP3072, 0, ""},
+	"ecp256":     {wire.TransformDH, wire.DH_ECP256, 0, ""},
+	"ecp384":     {wire.TransformDH, wire.DH_ECP384, 0, ""},
+	"ecp521":     {wire.TransformDH, wire.DH_ECP521, 0, ""},
+	"curve25519": {wire.TransformDH, wire.DH_CURVE25519, 0, ""},
+
+	"esn":   {wire.TransformESN, wire.ESN_YES, 0, ""},
+	"noesn": {wire.TransformESN, wire.ESN_NO, 0, ""},
+}
+
+// aliases are other spellings accepted on input.
+var aliases = map[string]string{
+	"aes": "aes128", "aes128gcm": "aes128gcm16", "aes192gcm": "aes192gcm16", "aes256gcm": "aes256gcm16",
+	"x25519": "curve25519", "sha": "sha1", "sha2_256": "sha256", "sha2_384": "sha384", "sha2_512": "sha512",
+	"prfsha": "prfsha1",
+}
+
+// prfForInteg is the PRF implied by an integrity algorithm in IKE proposals.
+var prfForInteg = map[uint16]uint16{
+	wire.AUTH_HMAC_SHA1_96:      wire.PRF_HMAC_SHA1,
+	wire.AUTH_HMAC_SHA2_256_128: wire.PRF_HMAC_SHA2_256,
+	wire.AUTH_HMAC_SHA2_384_192: wire.PRF_HMAC_SHA2_384,
+	wire.AUTH_HMAC_SHA2_512_256: wire.PRF_HMAC_SHA2_512,
+}
+
+// DefaultIKEProposals and DefaultESPProposals are offered when neither the
+// profile nor a flag says otherwise: AEAD first, no weak algorithm.
+const (
+	DefaultIKEProposals = "aes256gcm16-prfsha384-ecp384-curve25519-modp2048,aes256-sha256-ecp384-curve25519-modp2048"
+	DefaultESPProposals = "aes256gcm16-aes128gcm16,aes256-sha256-sha1"
+)
+
+// ParseProposals parses a proposal string for protocol proto (ProtoIKE or
+// ProtoESP) into numbered proposals. The SPI is left for the caller.
+func ParseProposals(s string, proto wire.ProtocolID) ([]wire.Proposal, error) {
+	if proto != wire.ProtoIKE && proto != wire.ProtoESP {
+		return nil, fmt.Errorf("proposals for protocol %s are not supported", proto)
+	}
+	var out []wire.Proposal
+	for i, text := range strings.Split(s, ",") {
+		if i >= 255 {
+			return nil, errors.New("more than 255 proposals")
+		}
+		p, err := parseProposal(strings.TrimSpace(text), proto)
+		if err != nil {
+			return nil, fmt.Errorf("%s proposal %d %q: %w", proto, i+1, text, err)
+		}
+		p.Number = uint8(i + 1)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func parseProposal(s string, proto wire.ProtocolID) (wire.Proposal, error) {
+	p := wire.Proposal{Protocol: proto}
+	if s == "" {
+		return p, errors.New("empty proposal")
+	}
+	for _, tok := range strings.Split(strings.ToLower(s), "-") {
+		if a, ok := aliases[tok]; ok {
+			tok = a
+		}
+		alg, ok := algorithms[tok]
+		if !ok {
+			return p, fmt.Errorf("unknown algorithm %q (known: %s)", tok, strings.Join(knownNames(), " "))
+		}
+		t := wire.Transform{Type: alg.typ, ID: alg.id, KeyLength: alg.keyBits}
+		if slices.ContainsFunc(p.Transforms, func(o wire.Transform) bool { return o.Type == t.Type && o.ID == t.ID && o.KeyLength == t.KeyLength }) {
+			return p, fmt.Errorf("algorithm %q given twice", tok)
+		}
+		p.Transforms = append(p.Transforms, t)
+	}
+	has := func(tt wire.TransformType) bool {
+		return slices.ContainsFunc(p.Transforms, func(t wire.Transform) bool { return t.Type == tt })
+	}
+	aead, cbc := countEncr(p.Transforms)
+	switch {
+	case aead+cbc == 0:
+		return p, errors.New("no encryption algorithm")
+	case aead > 0 && cbc > 0:
+		// RFC 7296 section 3.3: combined-mode and other ciphers go in
+		// separate proposals, since integrity applies to only one kind.
+		return p, errors.New("AEAD and non-AEAD ciphers must be in separate proposals")
+	case aead > 0 && has(wire.TransformINTEG):
+		return p, errors.New("an AEAD cipher takes no integrity algorithm")
+	case cbc > 0 && !has(wire.TransformINTEG):
+		return p, errors.New("no integrity algorithm")
+	}
+	switch proto {
+	case wire.ProtoIKE:
+		if has(wire.TransformESN) {
+			return p, errors.New("esn applies to ESP only")
+		}
+		if !has(wire.TransformPRF) {
+			if aead > 0 {
+				return p, errors.New("an AEAD proposal needs a prf (e.g. prfsha256)")
+			}
+			for _, t := range p.Transforms {
+				if t.Type == wire.TransformINTEG {
+					p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformPRF, ID: prfForInteg[t.ID]})
+				}
+			}
+		}
+		if !has(wire.TransformDH) {
+			return p, errors.New("no Diffie-Hellman group")
+		}
+	case wire.ProtoESP:
+		if has(wire.TransformPRF) {
+			return p, errors.New("a prf applies to IKE only")
+		}
+		if !has(wire.TransformESN) {
+			p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformESN, ID: wire.ESN_NO})
+		}
+	}
+	// Canonical order: ENCR, PRF, INTEG, DH, ESN (stable within a type).
+	slices.SortStableFunc(p.Transforms, func(a, b wire.Transform) int { return int(a.Type) - int(b.Type) })
+	return p, nil
+}
+
+func countEncr(ts []wire.Transform) (aead, other int) {
+	for _, t := range ts {
+		if t.Type == wire.TransformENCR {
+			if isAEAD(t.ID) {
+				aead++
+			} else {
+				other++
+			}
+		}
+	}
+	return aead, other
+}
+
+func isAEAD(encr uint16) bool {
+	switch encr {
+	case wire.ENCR_AES_GCM_8, wire.ENCR_AES_GCM_12, wire.ENCR_AES_GCM_16,
+		wire.ENCR_AES_CCM_8, wire.ENCR_AES_CCM_12, wire.ENCR_AES_CCM_16, wire.ENCR_CHACHA20_POLY1305:
+		return true
+	}
+	return false
+}
+
+func knownNames() []string {
+	names := make([]string, 0, len(algorithms))
+	for n := range algorithms {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// WeakAlgorithms lists why any transform of ps is weak; empty when none is.
+// Weak suites are offered only when the user or the profile asks for them.
+func WeakAlgorithms(ps []wire.Proposal) []string {
+	var out []string
+	for _, p := range ps {
+		for _, t := range p.Transforms {
+			for _, a := range algorithms {
+				if a.weak != "" && a.typ == t.Type && a.id == t.ID && !slices.Contains(out, a.weak) {
+					out = append(out, a.weak)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Suite is one negotiated set of algorithms: a proposal with exactly one
+// transform of each type.
+type Suite struct {
+	Encr    uint16
+	KeyBits uint16
+	Integ   uint16 // AUTH_NONE with an AEAD cipher
+	PRF     uint16 // IKE only
+	DH      uint16 // DH_NONE when absent (ESP without PFS)
+	ESN     bool
+}
+
+// AEAD reports whether the suite's cipher is a combined mode.
+func (s Suite) AEAD() bool { return isAEAD(s.Encr) }
+
+// SuiteOf reads the suite of a chosen proposal; it fails when a type holds
+// more than one transform, which a chosen proposal never may.
+func SuiteOf(p wire.Proposal) (Suite, error) {
+	var s Suite
+	seen := map[wire.TransformType]bool{}
+	for _, t := range p.Transforms {
+		if seen[t.Type] {
+			return s, fmt.Errorf("proposal %d has more than one %s transform", p.Number, t.Type)
+		}
+		seen[t.Type] = true
+		switch t.Type {
+		case wire.TransformENCR:
+			s.Encr, s.KeyBits = t.ID, t.KeyLength
+		case wire.TransformINTEG:
+			s.Integ = t.ID
+		case wire.TransformPRF:
+			s.PRF = t.ID
+		case wire.TransformDH:
+			s.DH = t.ID
+		case wire.TransformESN:
+			s.ESN = t.ID == wire.ESN_YES
+		default:
+			return s, fmt.Errorf("proposal %d has unknown transform type %d", p.Number, t.Type)
+		}
+	}
+	if !seen[wire.TransformENCR] {
+		return s, fmt.Errorf("proposal %d has no encryption transform", p.Number)
+	}
+	if !s.AEAD() && !seen[wire.TransformINTEG] {
+		return s, fmt.Errorf("proposal %d has no integrity transform", p.Number)
+	}
+	if p.Protocol == wire.ProtoIKE && (!seen[wire.TransformPRF] || !seen[wire.TransformDH]) {
+		return s, fmt.Errorf("IKE proposal %d lacks a PRF or DH transform", p.Number)
+	}
+	return s, nil
+}
+
+// String renders the suite in proposal-string syntax.
+func (s Suite) String() string {
+	var parts []string
+	for _, want := range []wire.Transform{
+		{Type: wire.TransformENCR, ID: s.Encr, KeyLength: s.KeyBits},
+		{Type: wire.TransformINTEG, ID: s.Integ},
+		{Type: wire.TransformPRF, ID: s.PRF},
+		{Type: wire.TransformDH, ID: s.DH},
+	} {
+		if want.ID == 0 && want.Type != wire.TransformENCR {
+			continue
+		}
+		parts = append(parts, algorithmName(want))
+	}
+	if s.ESN {
+		parts = append(parts, "esn")
+	}
+	return strings.Join(parts, "-")
+}
+
+func algorithmName(t wire.Transform) string {
+	for _, n := range knownNames() {
+		if a := algorithms[n]; a.typ == t.Type && a.id == t.ID && a.keyBits == t.KeyLength {
+			return n
+		}
+	}
+	return strings.ToLower(t.String())
+}
+
+// Proposal returns s as a single-choice proposal.
+func (s Suite) Proposal(number uint8, proto wire.ProtocolID, spi []byte) wire.Proposal {
+	p := wire.Proposal{Number: number, Protocol: proto, SPI: spi}
+	p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformENCR, ID: s.Encr, KeyLength: s.KeyBits})
+	if proto == wire.ProtoIKE {
+		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformPRF, ID: s.PRF})
+	}
+	if s.Integ != wire.AUTH_NONE {
+		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformINTEG, ID: s.Integ})
+	}
+	if s.DH != wire.DH_NONE {
+		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformDH, ID: s.DH})
+	}
+	if proto == wire.ProtoESP {
+		esn := wire.ESN_NO
+		if s.ESN {
+			esn = wire.ESN_YES
+		}
+		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformESN, ID: esn})
+	}
+	return p
+}
+
+// ErrNoProposalChosen means no offered proposal is acceptable.
+var ErrNoProposalChosen = errors.New("no proposal chosen: the peers share no suite")
+
+// SelectProposal is the responder's choice (RFC 7296 sections 2.7 and
+// 3.3.6): the first offered proposal, in the initiator's order, for which
+// every transform type it contains has a transform that the local policy
+// also has in one of its proposals of the same protocol, with the same set
+// of transform types. The result carries the offered proposal's number and
+// SPI and one transform of each type.
+func SelectProposal(offered, local []wire.Proposal) (wire.Proposal, error) {
+	for _, o := range offered {
+		for _, l := range local {
+			if o.Protocol != l.Protocol {
+				continue
+			}
+			if chosen, ok := intersect(o, l); ok {
+				return chosen, nil
+			}
+		}
+	}
+	return wire.Proposal{}, ErrNoProposalChosen
+}
+
+func intersect(o, l wire.Proposal) (wire.Proposal, bool) {
+	chosen := wire.Proposal{Number: o.Number, Protocol: o.Protocol, SPI: o.SPI}
+	types := func(p wire.Proposal) []wire.TransformType {
+		var ts []wire.TransformType
+		for _, t := range p.Transforms {
+			if !slices.Contains(ts, t.Type) {
+				ts = append(ts, t.Type)
+			}
+		}
+		slices.Sort(ts)
+		return ts
+	}
+	ot := types(o)
+	if !slices.Equal(ot, types(l)) {
+		return chosen, false
+	}
+	for _, tt := range ot {
+		found := false
+		// The initiator's preference order wins within a type.
+		for _, t := range o.Transforms {
+			if t.Type == tt && len(t.Attributes) == 0 && slices.ContainsFunc(l.Transforms, func(x wire.Transform) bool {
+				return x.Type == t.Type && x.ID == t.ID && x.KeyLength == t.KeyLength
+			}) {
+				chosen.Transforms = append(chosen.Transforms, t)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return chosen, false
+		}
+	}
+	return chosen, true
+}
+
+// CheckChosen is the initiator's check of a responder's answer: the chosen
+// proposal must be one transform of each type out of the offered proposal
+// with the same number (RFC 7296 section 3.3.6).
+func CheckChosen(offered []wire.Proposal, chosen wire.Proposal) (Suite, error) {
+	i := slices.IndexFunc(offered, func(p wire.Proposal) bool { return p.Number == chosen.Number })
+	if i < 0 {
+		return Suite{}, fmt.Errorf("peer chose proposal %d, which was not offered", chosen.Number)
+	}
+	o := offered[i]
+	if chosen.Protocol != o.Protocol {
+		return Suite{}, fmt.Errorf("peer chose protocol %s for proposal %d offered as %s", chosen.Protocol, chosen.Number, o.Protocol)
+	}
+	for _, t := range chosen.Transforms {
+		if !slices.ContainsFunc(o.Transforms, func(x wire.Transform) bool {
+			return x.Type == t.Type && x.ID == t.ID && x.KeyLength == t.KeyLength
+		}) {
+			return Suite{}, fmt.Errorf("peer chose %s, which proposal %d did not offer", t, chosen.Number)
+		}
+	}
+	for _, t := range o.Transforms {
+		if !slices.ContainsFunc(chosen.Transforms, func(x wire.Transform) bool { return x.Type == t.Type }) {
+			return Suite{}, fmt.Errorf("peer's choice lacks a %s transform", t.Type)
+		}
+	}
+	return SuiteOf(chosen)
+}
