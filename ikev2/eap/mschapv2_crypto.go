@@ -188,3 +188,5 @@ func parseChallenge(s string) ([ChallengeLen]byte, error) {
 	}
 	return c, nil
 }
+
+func constantTimeEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
