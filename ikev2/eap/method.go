@@ -18,9 +18,11 @@ type Peer interface {
 	// Respond answers one Request of the method's type.
 	Respond(req *Packet) (*Packet, error)
 	// Done reports whether the method has finished on the peer's side,
-	// so that an EAP-Success may be believed (RFC 3748 section 4.2: a peer
-	// with mutual authentication must not accept Success before it has
-	// authenticated the server).
+	// so that an EAP-Success may be believed. A Success that arrives
+	// earlier is refused, as in the peer state machine of RFC 4137, where
+	// Success counts only once the method's decision allows it; for a
+	// mutually authenticating method that means after the server proved
+	// itself.
 	Done() bool
 	// MSK returns the Master Session Key after success, nil when the
 	// method derives none.
