@@ -341,3 +341,23 @@ func TestNakFromSession(t *testing.T) {
 		t.Fatalf("Notification: %q, %v", notified, resp)
 	}
 }
+
+func TestMSCHAPv2ChangePasswordLayout(t *testing.T) {
+	c := &MSCHAPv2ChangePasswordBody{Flags: 0x0102}
+	c.EncryptedPassword[0], c.EncryptedHash[0], c.PeerChallenge[0], c.NTResponse[23] = 1, 2, 3, 4
+	p := wire(t, c.Packet(7).Packet(CodeResponse, 9))
+	if p.Len() != 5+4+582 || p.Data[4] != 1 || p.Data[4+516] != 2 || p.Data[4+532] != 3 || p.Data[4+579] != 4 {
+		t.Fatalf("layout wrong: len %d", p.Len())
+	}
+	ms, err := DecodeMSCHAPv2(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ms.ChangePassword()
+	if err != nil || *got != *c || ms.ID != 7 {
+		t.Fatalf("round trip: %v, id %d", err, ms.ID)
+	}
+	if _, err := (&MSCHAPv2Packet{OpCode: OpResponse}).ChangePassword(); err == nil {
+		t.Fatal("a Response parsed as Change-Password")
+	}
+}

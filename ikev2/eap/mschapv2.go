@@ -475,3 +475,41 @@ func (a *MSCHAPv2Authenticator) check(ms *MSCHAPv2Packet, id uint8) (*Packet, er
 	a.failure, a.state = f, msAwaitFailureAck
 	return (&MSCHAPv2Packet{OpCode: OpFailure, ID: ms.ID, Message: f.String()}).Packet(CodeRequest, id), nil
 }
+
+// MSCHAPv2ChangePasswordBody is the fixed body of a Change-Password
+// Response (RFC 2759 section 7, carried as in the EAP-MSCHAPv2 draft). The
+// package lays it out but does not compute the encrypted fields.
+type MSCHAPv2ChangePasswordBody struct {
+	EncryptedPassword [516]byte
+	EncryptedHash     [16]byte
+	PeerChallenge     [ChallengeLen]byte
+	NTResponse        [NTResponseLen]byte // 8 reserved zero bytes precede it
+	Flags             uint16
+}
+
+// ChangePassword returns the fields of a Change-Password packet.
+func (m *MSCHAPv2Packet) ChangePassword() (*MSCHAPv2ChangePasswordBody, error) {
+	if m.OpCode != OpChangePassword || len(m.Value) != msChangePasswordLen {
+		return nil, fmt.Errorf("eap: MS-CHAPv2 %v with %d bytes is not a Change-Password body", m.OpCode, len(m.Value))
+	}
+	c := &MSCHAPv2ChangePasswordBody{}
+	v := m.Value
+	v = v[copy(c.EncryptedPassword[:], v):]
+	v = v[copy(c.EncryptedHash[:], v):]
+	v = v[copy(c.PeerChallenge[:], v)+8:]
+	v = v[copy(c.NTResponse[:], v):]
+	c.Flags = binary.BigEndian.Uint16(v)
+	return c, nil
+}
+
+// Packet lays c out as a Change-Password packet with the given MS-CHAPv2-ID.
+func (c *MSCHAPv2ChangePasswordBody) Packet(msID uint8) *MSCHAPv2Packet {
+	v := make([]byte, 0, msChangePasswordLen)
+	v = append(v, c.EncryptedPassword[:]...)
+	v = append(v, c.EncryptedHash[:]...)
+	v = append(v, c.PeerChallenge[:]...)
+	v = append(v, make([]byte, 8)...)
+	v = append(v, c.NTResponse[:]...)
+	v = binary.BigEndian.AppendUint16(v, c.Flags)
+	return &MSCHAPv2Packet{OpCode: OpChangePassword, ID: msID, Value: v}
+}
