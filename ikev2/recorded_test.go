@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/recorded"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
@@ -129,8 +130,22 @@ func TestRecordedSessionsDecrypt(t *testing.T) {
 					t.Errorf("%d %s payloads, want at least %d", counts[typ], typ, want)
 				}
 			}
-			// IDi is the AnyConnect identity, and CP_REPLY gives 10.2.2.1.
+			// IDi is the AnyConnect identity, CP_REPLY gives 10.2.2.1, and
+			// every EAP payload parses: Identity, MSCHAPv2 rounds, Success.
+			eapTypes := map[string]int{}
 			for _, m := range msgs {
+				for _, e := range wire.FindAll[*wire.EAP](m.payloads) {
+					p, err := eap.Decode(e.Data)
+					if err != nil {
+						t.Fatalf("frame %d: EAP: %v", m.frame, err)
+					}
+					eapTypes[p.Code.String()+"/"+p.Type.String()]++
+					if p.Type == eap.TypeMSCHAPv2 {
+						if _, err := eap.DecodeMSCHAPv2(p); err != nil {
+							t.Errorf("frame %d: MSCHAPv2: %v", m.frame, err)
+						}
+					}
+				}
 				if id, ok := wire.Find[*wire.IDi](m.payloads); ok && string(id.Data) != "*$AnyConnectClient$*" {
 					t.Errorf("IDi %s", &id.ID)
 				}
@@ -141,7 +156,10 @@ func TestRecordedSessionsDecrypt(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("suite %s: %d messages, payloads %v", suite, len(msgs), counts)
+			if eapTypes["Response/Identity"] != 1 || eapTypes["Request/MSCHAPv2"] != 2 || eapTypes["Success/Type(0)"] != 1 {
+				t.Errorf("EAP exchange %v", eapTypes)
+			}
+			t.Logf("suite %s: %d messages, payloads %v, EAP %v", suite, len(msgs), counts, eapTypes)
 		})
 	}
 }
