@@ -1,0 +1,130 @@
+package ikev2
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+)
+
+// The state machines of this package are "sans-IO": they never touch a
+// socket, a clock or a goroutine. A driver feeds them events (a datagram
+// arrived, the deadline passed, the user answered a form) together with the
+// current time, and carries out the Actions they return: send these bytes,
+// install these CHILD SA keys, show this form. NextDeadline tells the driver
+// when to call HandleTimeout next.
+
+// Action is something a state machine asks its driver to do.
+type Action interface{ isAction() }
+
+// Send asks the driver to send datagrams to a peer. With Encap the driver
+// sends from its NAT-T socket (port 4500) and puts the four-byte non-ESP
+// marker before each datagram (RFC 3948 section 2.2).
+type Send struct {
+	To        netip.AddrPort
+	Encap     bool
+	Datagrams [][]byte
+}
+
+// InstallChild asks the driver to install a CHILD SA's keys in the data
+// plane. During a rekey both the old and the new SA stay installed until a
+// RemoveChild for the old one follows (make-before-break).
+type InstallChild struct{ SA *ChildSA }
+
+// RemoveChild asks the driver to remove a CHILD SA from the data plane.
+type RemoveChild struct{ SA *ChildSA }
+
+// Progress reports a stage of the connection, for the user.
+type Progress struct {
+	Stage  Stage
+	Detail string
+}
+
+// Established reports the IKE SA and its first CHILD SA up, with the
+// settings the headend gave.
+type Established struct {
+	Config *TunnelConfig
+	Child  *ChildSA
+	User   string // on the headend: who authenticated
+}
+
+// Closed reports the end of an IKE SA: Err is nil after an orderly close,
+// and says why otherwise. No action follows it.
+type Closed struct{ Err error }
+
+func (Send) isAction()         {}
+func (InstallChild) isAction() {}
+func (RemoveChild) isAction()  {}
+func (Progress) isAction()     {}
+func (Established) isAction()  {}
+func (Closed) isAction()       {}
+
+// Stage is a step of connection setup.
+type Stage int
+
+const (
+	StageSAInit Stage = iota + 1
+	StageAuth
+	StageEAP
+	StageEstablished
+	StageRekey
+	StageClosing
+)
+
+func (s Stage) String() string {
+	switch s {
+	case StageSAInit:
+		return "IKE_SA_INIT"
+	case StageAuth:
+		return "IKE_AUTH"
+	case StageEAP:
+		return "authenticating"
+	case StageEstablished:
+		return "established"
+	case StageRekey:
+		return "rekeying"
+	case StageClosing:
+		return "closing"
+	}
+	return fmt.Sprintf("stage(%d)", int(s))
+}
+
+// ChildSA is one negotiated CHILD SA (an ESP SA pair) with its keys.
+type ChildSA struct {
+	InSPI, OutSPI uint32 // what we receive on, what we send with
+	Suite         Suite
+	In, Out       ikecrypto.SAKeys
+	TSi, TSr      []wire.TrafficSelector // as narrowed by the responder
+	Created       time.Time
+	// Remote is where ESP in UDP goes: the peer's address, port 4500.
+	Remote netip.AddrPort
+
+	rekeyAt   time.Time
+	rekeying  bool     // a CREATE_CHILD_SA of ours is in flight for it
+	replaced  bool     // a new SA took over; waiting for its Delete
+	collision [][]byte // the nonces of a simultaneous rekey by the peer
+}
+
+func (c *ChildSA) String() string {
+	return fmt.Sprintf("ESP in %08x out %08x %s", c.InSPI, c.OutSPI, c.Suite)
+}
+
+// TunnelConfig is what the headend assigned in its CFG_REPLY and the
+// narrowed traffic selectors, plus what EAP-AnyConnect said.
+type TunnelConfig struct {
+	Address4   netip.Prefix // address with its netmask; invalid when none
+	Address6   netip.Prefix
+	DNS        []netip.Addr
+	NBNS       []netip.Addr
+	Domains    []string       // search / split-DNS domains
+	Include    []netip.Prefix // split include networks; 0.0.0.0/0 for full tunnel
+	Exclude    []netip.Prefix // split exclude networks
+	LocalLAN   []netip.Prefix // networks the headend lets stay local
+	Banner     string
+	AppVersion string
+	Headend    netip.AddrPort
+	IKESuite   Suite
+	ESPSuite   Suite
+}

@@ -1,0 +1,148 @@
+package ikev2
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+)
+
+// Timers holds the time policy of an IKE SA. Zero fields take defaults.
+type Timers struct {
+	// Retransmit is the first retransmission timeout; each retry doubles
+	// it (RFC 7296 section 2.1) up to RetransmitTries sends in all.
+	Retransmit      time.Duration
+	RetransmitTries int
+	// DPD is how long the peer may stay silent before we send an empty
+	// INFORMATIONAL request to check it is alive (section 2.4). Zero
+	// takes the default; negative disables.
+	DPD time.Duration
+	// ChildRekey and IKERekey are how long an SA lives before we rekey it.
+	// Zero takes the default; negative disables.
+	ChildRekey time.Duration
+	IKERekey   time.Duration
+	// HalfOpen bounds the whole setup, from IKE_SA_INIT to established.
+	HalfOpen time.Duration
+}
+
+// DefaultTimers follow common practice: the seed ASA's lifetimes are 8 h
+// for CHILD SAs and 24 h for the IKE SA; rekeying happens a little earlier.
+var DefaultTimers = Timers{
+	Retransmit:      time.Second,
+	RetransmitTries: 6,
+	DPD:             30 * time.Second,
+	ChildRekey:      8*time.Hour - 10*time.Minute,
+	IKERekey:        24*time.Hour - 20*time.Minute,
+	HalfOpen:        2 * time.Minute,
+}
+
+func (t Timers) withDefaults() Timers {
+	d := DefaultTimers
+	if t.Retransmit > 0 {
+		d.Retransmit = t.Retransmit
+	}
+	if t.RetransmitTries > 0 {
+		d.RetransmitTries = t.RetransmitTries
+	}
+	if t.DPD != 0 {
+		d.DPD = t.DPD
+	}
+	if t.ChildRekey != 0 {
+		d.ChildRekey = t.ChildRekey
+	}
+	if t.IKERekey != 0 {
+		d.IKERekey = t.IKERekey
+	}
+	if t.HalfOpen > 0 {
+		d.HalfOpen = t.HalfOpen
+	}
+	return d
+}
+
+// DefaultFragmentSize is the largest IKE datagram sent before fragmenting:
+// 1280 (the IPv6 minimum MTU) less the IP and UDP headers and the non-ESP
+// marker, as RFC 7383 section 2.5.1 suggests for unknown paths.
+const DefaultFragmentSize = 1280 - 40 - 8 - 4
+
+// Common is the configuration both roles share.
+type Common struct {
+	Rand         io.Reader       // defaults to crypto/rand
+	IKEProposals []wire.Proposal // defaults to DefaultIKEProposals
+	ESPProposals []wire.Proposal // defaults to DefaultESPProposals
+	Timers       Timers
+	FragmentSize int // defaults to DefaultFragmentSize
+	// CiscoVendorIDs sends the vendor IDs a Cisco peer expects and
+	// enables the Cisco quirks (AUTH hash, fragmentation vendor ID).
+	CiscoVendorIDs bool
+	// ForceEncap moves to UDP 4500 after IKE_SA_INIT even without NAT.
+	ForceEncap bool
+	// Log, when set, receives debug lines (never secrets).
+	Log func(format string, args ...any)
+}
+
+func (c *Common) fill() error {
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	var err error
+	if c.IKEProposals == nil {
+		if c.IKEProposals, err = ParseProposals(DefaultIKEProposals, wire.ProtoIKE); err != nil {
+			return err
+		}
+	}
+	if c.ESPProposals == nil {
+		if c.ESPProposals, err = ParseProposals(DefaultESPProposals, wire.ProtoESP); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.IKEProposals {
+		if p.Protocol != wire.ProtoIKE {
+			return fmt.Errorf("ikev2: IKE proposal %d is for %s", p.Number, p.Protocol)
+		}
+	}
+	for _, p := range c.ESPProposals {
+		if p.Protocol != wire.ProtoESP {
+			return fmt.Errorf("ikev2: ESP proposal %d is for %s", p.Number, p.Protocol)
+		}
+	}
+	if c.FragmentSize == 0 {
+		c.FragmentSize = DefaultFragmentSize
+	}
+	if c.FragmentSize < 576-28 {
+		return fmt.Errorf("ikev2: fragment size %d is below the 548 bytes every path carries", c.FragmentSize)
+	}
+	c.Timers = c.Timers.withDefaults()
+	if c.Log == nil {
+		c.Log = func(string, ...any) {}
+	}
+	return nil
+}
+
+// Cisco vendor IDs (shared notes section 5).
+var (
+	vidCiscoDeleteReason = []byte("CISCO-DELETE-REASON")
+	vidCiscoCopyright    = []byte("CISCO(COPYRIGHT)&Copyright (c) 2009 Cisco Systems, Inc.")
+	vidCiscoGREMode      = []byte("CISCO-GRE-MODE")
+	vidCiscoStrap        = []byte("CISCO-ANYCONNECT-STRAP")
+	vidCiscoEAP          = []byte("CISCO-ANYCONNECT-EAP")
+	vidCiscoNGE          = []byte("CISCO-NGE-LEVEL")
+	// vidCiscoFragmentation is MD5("FRAGMENTATION"): Cisco-style
+	// fragmentation with payload 132.
+	vidCiscoFragmentation = []byte{0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3}
+)
+
+// ciscoVendorIDs are sent in IKE_SA_INIT by an AnyConnect client (and the
+// first three by an ASA).
+func ciscoVendorIDs(client bool) []wire.Payload {
+	ids := [][]byte{vidCiscoDeleteReason, vidCiscoCopyright, vidCiscoFragmentation, vidCiscoGREMode}
+	if client {
+		ids = append(ids, vidCiscoStrap, vidCiscoEAP, vidCiscoNGE)
+	}
+	out := make([]wire.Payload, len(ids))
+	for i, id := range ids {
+		out[i] = &wire.VendorID{Data: id}
+	}
+	return out
+}

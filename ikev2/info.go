@@ -1,0 +1,76 @@
+package ikev2
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+)
+
+// answer answers the peer's requests on an established IKE SA.
+func (sa *ikeSA) answer(now time.Time, h wire.Header, ps []wire.Payload) []wire.Payload {
+	switch h.Exchange {
+	case wire.INFORMATIONAL:
+		return sa.answerInformational(now, ps)
+	case wire.CREATE_CHILD_SA:
+		if sa.retired || sa.closing {
+			return []wire.Payload{&wire.Notify{NotifyType: wire.TEMPORARY_FAILURE}}
+		}
+		return sa.answerCreateChild(now, ps)
+	}
+	// Section 1.4: an unexpected exchange type gets INVALID_SYNTAX.
+	return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
+}
+
+// answerInformational handles liveness checks (empty), Deletes and
+// notifications (RFC 7296 section 1.4).
+func (sa *ikeSA) answerInformational(now time.Time, ps []wire.Payload) []wire.Payload {
+	var out []wire.Payload
+	var espSPIs [][]byte
+	deleteIKE := false
+	for _, p := range ps {
+		switch p := p.(type) {
+		case *wire.Delete:
+			switch p.Protocol {
+			case wire.ProtoIKE:
+				deleteIKE = true
+			case wire.ProtoESP, wire.ProtoAH:
+				// The SPIs are those the peer receives on: our outbound.
+				// Answer with the inbound SPIs of the pairs (1.4.1).
+				for _, spi := range p.ESPSPIs() {
+					if c := sa.childByOut(spi); c != nil {
+						espSPIs = append(espSPIs, spiBytes(c.InSPI))
+						sa.removeChild(c)
+					}
+				}
+			}
+		case *wire.Notify:
+			if p.NotifyType.IsError() {
+				sa.logf("peer notified %s", p.NotifyType)
+			}
+		}
+	}
+	if deleteIKE {
+		// The response is empty; the IKE SA and, if it is the current
+		// one, the connection end once it is sent.
+		sa.logf("peer deleted the IKE SA")
+		if sa.retired {
+			sa.endAfter(nil)
+		} else {
+			sa.endAfter(ErrClosedByPeer)
+		}
+		return nil
+	}
+	if len(espSPIs) > 0 {
+		out = append(out, &wire.Delete{Protocol: wire.ProtoESP, SPISize: 4, SPIs: espSPIs})
+	}
+	return out
+}
+
+// notifyGroup reads the group an INVALID_KE_PAYLOAD asks for.
+func notifyGroup(n *wire.Notify) (uint16, bool) {
+	if len(n.Data) != 2 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint16(n.Data), true
+}

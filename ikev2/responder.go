@@ -1,0 +1,373 @@
+package ikev2
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+)
+
+// Lease is what the headend gives one authenticated client.
+type Lease struct {
+	Config *TunnelConfig // address, DNS, domains, split networks, banner
+	// Release returns the address to the pool when the client goes.
+	Release func()
+}
+
+// ClientInfo describes an authenticated client to the lease policy.
+type ClientInfo struct {
+	Remote netip.AddrPort
+	ID     wire.ID
+	User   string // EAP identity or certificate subject
+}
+
+// ResponderConfig configures the headend side.
+type ResponderConfig struct {
+	Common
+	Local netip.AddrPort
+
+	// Identity is IDr; Credentials sign our AUTH.
+	Identity    wire.ID
+	Credentials *Credentials
+	// VerifyClient checks client certificates (IKE-RSA, IKE-ECDSA).
+	VerifyClient PeerVerifier
+	// EAP gives the EAP method for a client that asks for EAP (its first
+	// IKE_AUTH has no AUTH). identity is the answer to EAP-Identity, or ""
+	// when AskIdentity says not to ask (EAP-AnyConnect has no such round).
+	EAP         func(idi wire.ID, identity string) (eap.Authenticator, error)
+	AskIdentity func(idi wire.ID) bool
+	// Assign leases an address and settings to an authenticated client.
+	Assign func(ClientInfo) (*Lease, error)
+
+	// CookieThreshold is the number of half-open SAs above which
+	// IKE_SA_INIT must carry a cookie (RFC 7296 section 2.6); MaxHalfOpen
+	// caps them. Defaults 64 and 1024.
+	CookieThreshold int
+	MaxHalfOpen     int
+}
+
+// Server is the headend: it owns every client's IKE SAs, routes datagrams
+// to them by SPI, and answers new IKE_SA_INIT requests statelessly until it
+// commits to a client.
+type Server struct {
+	cfg      ResponderConfig
+	bySPI    map[uint64]*Session // our SPI (SPIr of SAs we answered, SPIi of rekeys we made)
+	halfOpen map[halfOpenKey]*Session
+	sessions map[*Session]bool
+	secret   [32]byte
+	out      []Action
+}
+
+type halfOpenKey struct {
+	spiI uint64
+	from netip.AddrPort
+}
+
+// Session is one client of the headend.
+type Session struct {
+	srv     *Server
+	conn    conn
+	sa      *ikeSA
+	key     halfOpenKey
+	msg1    []byte
+	msg2    []byte
+	ni, nr  []byte
+	idi     wire.ID
+	hashes  []ikecrypto.HashAlgorithm
+	auth    eap.Authenticator
+	eapID   uint8
+	inEAP   bool // an EAP conversation is running
+	eapOK   bool
+	user    string
+	offered *wire.SA
+	tsi     []wire.TrafficSelector
+	tsr     []wire.TrafficSelector
+	lease   *Lease
+}
+
+// NewServer checks cfg and makes a headend.
+func NewServer(cfg ResponderConfig) (*Server, error) {
+	if err := cfg.Common.fill(); err != nil {
+		return nil, err
+	}
+	if cfg.Credentials == nil || len(cfg.Credentials.Chain) == 0 {
+		return nil, errors.New("ikev2: the headend needs a certificate and key")
+	}
+	if cfg.Assign == nil {
+		return nil, errors.New("ikev2: the headend needs an address policy")
+	}
+	if cfg.Identity.IDType == 0 {
+		leaf, err := x509.ParseCertificate(cfg.Credentials.Chain[0])
+		if err != nil {
+			return nil, fmt.Errorf("ikev2: the headend certificate: %w", err)
+		}
+		cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: leaf.RawSubject}
+	}
+	if cfg.CookieThreshold == 0 {
+		cfg.CookieThreshold = 64
+	}
+	if cfg.MaxHalfOpen == 0 {
+		cfg.MaxHalfOpen = 1024
+	}
+	s := &Server{cfg: cfg, bySPI: map[uint64]*Session{}, halfOpen: map[halfOpenKey]*Session{}, sessions: map[*Session]bool{}}
+	if _, err := cfg.Rand.Read(s.secret[:]); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) flush() []Action {
+	for sess := range s.sessions {
+		s.out = append(s.out, sess.conn.flush()...)
+		if sess.conn.done {
+			s.forget(sess)
+		}
+	}
+	out := s.out
+	s.out = nil
+	return out
+}
+
+func (s *Server) forget(sess *Session) {
+	delete(s.sessions, sess)
+	delete(s.halfOpen, sess.key)
+	for spi, x := range s.bySPI {
+		if x == sess {
+			delete(s.bySPI, spi)
+		}
+	}
+	if sess.lease != nil && sess.lease.Release != nil {
+		sess.lease.Release()
+		sess.lease = nil
+	}
+}
+
+// Sessions returns the number of clients with state, half-open included.
+func (s *Server) Sessions() int { return len(s.sessions) }
+
+// HandleDatagram processes one datagram from a client. encap tells that it
+// came UDP-encapsulated on the NAT-T port (its non-ESP marker removed):
+// the answers then go back that way (RFC 3948).
+func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, b []byte) []Action {
+	h, err := wire.DecodeHeader(b)
+	if err != nil {
+		return nil
+	}
+	if h.Exchange == wire.IKE_SA_INIT && !h.IsResponse() && h.SPIr == 0 {
+		s.handleInit(now, from, h, b)
+		return s.flush()
+	}
+	// Our SPI is SPIr of the SAs clients set up, SPIi of those we made by
+	// rekeying.
+	sess := s.bySPI[h.SPIr]
+	if sess == nil {
+		sess = s.bySPI[h.SPIi]
+	}
+	if sess != nil {
+		for _, sa := range sess.conn.sas {
+			if encap && !sa.natt {
+				sa.natt, sa.remote = true, from
+			}
+		}
+		sess.conn.receive(now, from, b)
+		if cur := sess.conn.current(); cur != nil {
+			sess.sa = cur
+		}
+	}
+	return s.flush()
+}
+
+// HandleTimeout runs what is due for every client.
+func (s *Server) HandleTimeout(now time.Time) []Action {
+	for sess := range s.sessions {
+		if d := sess.conn.deadline(); !d.IsZero() && !now.Before(d) {
+			sess.conn.timeout(now)
+		}
+	}
+	return s.flush()
+}
+
+// NextDeadline is the earliest deadline over all clients.
+func (s *Server) NextDeadline() time.Time {
+	var d time.Time
+	for sess := range s.sessions {
+		if t := sess.conn.deadline(); !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
+		}
+	}
+	return d
+}
+
+// Close deletes every client's IKE SA.
+func (s *Server) Close(now time.Time) []Action {
+	for sess := range s.sessions {
+		sess.conn.close(now)
+	}
+	return s.flush()
+}
+
+// cookie computes the stateless cookie of section 2.6:
+// version | HMAC(secret, Ni | IPi | SPIi).
+func (s *Server) cookie(ni []byte, from netip.AddrPort, spiI uint64) []byte {
+	m := hmac.New(sha256.New, s.secret[:])
+	m.Write(ni)
+	m.Write(from.Addr().AsSlice())
+	m.Write(fmt.Appendf(nil, "%016x", spiI))
+	return append([]byte{1}, m.Sum(nil)[:16]...)
+}
+
+// reject answers an IKE_SA_INIT without keeping state (section 2.6, 1.3).
+func (s *Server) reject(from netip.AddrPort, h wire.Header, n *wire.Notify) {
+	resp := &wire.Message{Header: wire.Header{SPIi: h.SPIi, Version: wire.Version2, Exchange: wire.IKE_SA_INIT,
+		Flags: wire.FlagResponse}, Payloads: []wire.Payload{n}}
+	if b, err := resp.Encode(); err == nil {
+		s.out = append(s.out, Send{To: from, Datagrams: [][]byte{b}})
+	}
+}
+
+func (s *Server) halfOpenCount() int {
+	n := 0
+	for sess := range s.sessions {
+		if !sess.sa.established {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b []byte) {
+	key := halfOpenKey{h.SPIi, from}
+	if sess := s.halfOpen[key]; sess != nil {
+		// A retransmission: the session answers from its cache.
+		sess.conn.receive(now, from, b)
+		return
+	}
+	m, err := wire.Decode(b)
+	if err != nil {
+		s.cfg.Log("IKE_SA_INIT from %s: %v", from, err)
+		return
+	}
+	nonce, ok := wire.Find[*wire.Nonce](m.Payloads)
+	if !ok || len(nonce.Data) < 16 || len(nonce.Data) > 256 {
+		s.reject(from, h, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
+		return
+	}
+	halfOpen := s.halfOpenCount()
+	if halfOpen >= s.cfg.MaxHalfOpen {
+		s.cfg.Log("IKE_SA_INIT from %s dropped: %d half-open SAs", from, halfOpen)
+		return
+	}
+	if halfOpen >= s.cfg.CookieThreshold {
+		want := s.cookie(nonce.Data, from, h.SPIi)
+		if n, ok := wire.FindNotify(m.Payloads, wire.COOKIE); !ok || !hmac.Equal(n.Data, want) {
+			s.reject(from, h, &wire.Notify{NotifyType: wire.COOKIE, Data: want})
+			return
+		}
+	}
+	saP, ok := wire.Find[*wire.SA](m.Payloads)
+	if !ok {
+		s.reject(from, h, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
+		return
+	}
+	chosen, err := SelectProposal(saP.Proposals, s.cfg.IKEProposals)
+	if err != nil {
+		s.reject(from, h, &wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN})
+		return
+	}
+	suite, _ := SuiteOf(chosen)
+	ke, ok := wire.Find[*wire.KE](m.Payloads)
+	if !ok || ke.Group != suite.DH {
+		s.reject(from, h, invalidKE(suite.DH))
+		return
+	}
+
+	sess := &Session{srv: s, key: key, msg1: b, ni: nonce.Data}
+	sess.conn.c = &s.cfg.Common
+	sess.conn.onSA = func(sa *ikeSA) {
+		if sa.initiator {
+			s.bySPI[sa.spiI] = sess
+		} else {
+			s.bySPI[sa.spiR] = sess
+		}
+	}
+	sa := &ikeSA{c: &s.cfg.Common, timers: s.cfg.Timers, spiI: h.SPIi, local: s.cfg.Local, remote: from,
+		created: now, lastHeard: now, peerNext: 0}
+	sa.conn = &sess.conn
+	sa.spiR = sa.newIKESPI()
+	sa.handleSetup = sess.handleAuth
+	sess.conn.addSA(sa, now, true)
+	sess.sa = sa
+	s.sessions[sess] = true
+	s.halfOpen[key] = sess
+	if err := sess.answerInit(now, m, chosen, suite, ke); err != nil {
+		s.cfg.Log("IKE_SA_INIT from %s: %v", from, err)
+		sa.fail(err)
+	}
+}
+
+// answerInit completes the key exchange and sends the IKE_SA_INIT answer.
+func (sess *Session) answerInit(now time.Time, m *wire.Message, chosen wire.Proposal, suite Suite, ke *wire.KE) error {
+	sa, cfg := sess.sa, &sess.srv.cfg
+	dh, err := ikecrypto.NewDH(suite.DH, cfg.Rand)
+	if err != nil {
+		return err
+	}
+	gir, err := dh.SharedSecret(ke.Data)
+	if err != nil {
+		sess.srv.reject(sa.remote, m.Header, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
+		return err
+	}
+	sess.nr = sa.nonce()
+	if sa.prf, err = ikecrypto.NewPRF(suite.PRF); err != nil {
+		return err
+	}
+	if err := sa.setKeys(suite, ikecrypto.SKEYSEED(sa.prf, sess.ni, sess.nr, gir), sess.ni, sess.nr); err != nil {
+		return err
+	}
+	_, clientFrag := wire.FindNotify(m.Payloads, wire.IKEV2_FRAGMENTATION_SUPPORTED)
+	sa.rfcFrag = clientFrag
+	for _, v := range wire.FindAll[*wire.VendorID](m.Payloads) {
+		switch string(v.Data) {
+		case string(vidCiscoFragmentation):
+			sa.ciscoFrag = cfg.CiscoVendorIDs
+		case string(vidCiscoCopyright), string(vidCiscoDeleteReason):
+			sa.ciscoPeer = true
+		}
+	}
+	if sa.ciscoFrag && sa.ciscoPeer {
+		sa.rfcFrag = false // a Cisco client gets what an ASA sends
+	}
+	sess.hashes = peerHashes(m.Payloads)
+
+	ps := []wire.Payload{
+		&wire.SA{Proposals: []wire.Proposal{chosen}},
+		&wire.KE{Group: suite.DH, Data: dh.PublicValue()},
+		&wire.Nonce{Data: sess.nr},
+	}
+	// The client moves to the NAT-T port when these show a NAT; with
+	// ForceEncap we make them show one, as a userspace-ESP peer must.
+	local := sa.local
+	if cfg.ForceEncap {
+		local = netip.AddrPortFrom(local.Addr(), 0)
+	}
+	ps = append(ps, natNotifies(sa.spiI, sa.spiR, local, sa.remote)...)
+	ps = append(ps, &wire.CertReq{Encoding: wire.CertX509Signature})
+	if clientFrag {
+		ps = append(ps, &wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED})
+	}
+	ps = append(ps, &wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)})
+	if cfg.CiscoVendorIDs {
+		ps = append(ps, ciscoVendorIDs(false)...)
+	}
+	sa.peerNext = 1
+	sa.respond(m.Header, ps)
+	sess.msg2 = sa.cached[0]
+	return nil
+}

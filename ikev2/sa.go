@@ -1,0 +1,567 @@
+package ikev2
+
+import (
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+)
+
+// Errors that end an IKE SA.
+var (
+	ErrPeerDead       = errors.New("ikev2: the peer stopped answering (retransmissions exhausted)")
+	ErrSetupTimeout   = errors.New("ikev2: connection setup took too long")
+	ErrClosedByPeer   = errors.New("ikev2: the peer deleted the IKE SA")
+	ErrAuthFailed     = errors.New("ikev2: authentication failed")
+	ErrProtocol       = errors.New("ikev2: protocol error")
+	errNotEstablished = errors.New("ikev2: the IKE SA is not established")
+)
+
+// PeerError reports an error notification the peer sent.
+type PeerError struct {
+	Exchange wire.ExchangeType
+	Type     wire.NotifyType
+	Data     []byte
+}
+
+func (e *PeerError) Error() string {
+	msg := fmt.Sprintf("ikev2: the peer answered %s with %s", e.Exchange, e.Type)
+	if e.Type == wire.AUTHENTICATION_FAILED {
+		msg += " (wrong credentials, or the peer does not accept our identity or certificate)"
+	}
+	return msg
+}
+
+func (e *PeerError) Is(target error) bool {
+	return target == ErrAuthFailed && (e.Type == wire.AUTHENTICATION_FAILED || e.Type == wire.AUTHORIZATION_FAILED)
+}
+
+// ikeSA is the part of an IKE SA both roles share: keys, message IDs with a
+// window of one (RFC 7296 section 2.3), retransmission (section 2.1), the
+// cached last response, fragmentation, liveness checks, CHILD SAs and the
+// informational and rekey exchanges once established.
+type ikeSA struct {
+	c         *Common
+	timers    Timers
+	initiator bool // the original initiator of this IKE SA
+	spiI      uint64
+	spiR      uint64
+	local     netip.AddrPort
+	remote    netip.AddrPort
+	natt      bool // talk on port 4500 with the non-ESP marker
+	behindNAT bool // the peer saw our address translated
+
+	suite Suite
+	prf   *ikecrypto.PRF
+	keys  *ikecrypto.IKEKeys
+	prot  *Protector
+
+	rfcFrag   bool // both sent IKEV2_FRAGMENTATION_SUPPORTED
+	ciscoFrag bool // the peer sent the Cisco FRAGMENTATION vendor ID
+	reasm     Reassembler
+	cisco     CiscoReassembler
+	fragID    uint16
+	ciscoPeer bool
+
+	nextID  uint32 // our next request's message ID
+	pending *request
+	queue   []*request
+
+	peerNext   uint32 // the peer's next request ID
+	cachedID   uint32
+	cached     [][]byte
+	haveCached bool
+
+	established bool
+	closing     bool
+	closed      bool
+	rekeying    bool     // our IKE SA rekey is in flight
+	collision   [][]byte // nonces of the peer's simultaneous IKE SA rekey
+	peerNew     *ikeSA   // the SA the peer's simultaneous rekey made
+	retired     bool     // rekeyed: only its Delete remains
+	retiredAt   time.Time
+	// endAfterAnswer ends the SA with endErr once the current request is
+	// answered: the peer deleted it, or its authentication failed.
+	endAfterAnswer bool
+	endErr         error
+	created        time.Time
+	lastHeard      time.Time
+	rekeyAt        time.Time
+
+	lastReply *inbound // the reply being handled, for its raw octets
+
+	// conn owns this IKE SA, its successors and the CHILD SAs.
+	conn *conn
+	// handleSetup answers the peer's requests before establishment; set
+	// by the responder role.
+	handleSetup func(now time.Time, h wire.Header, ps []wire.Payload) []wire.Payload
+}
+
+// request is one of our requests, sent or queued.
+type request struct {
+	exchange  wire.ExchangeType
+	payloads  []wire.Payload
+	onReply   func(now time.Time, h wire.Header, ps []wire.Payload)
+	id        uint32
+	datagrams [][]byte
+	sent      int
+	deadline  time.Time
+}
+
+func (sa *ikeSA) emit(a ...Action) { sa.conn.out = append(sa.conn.out, a...) }
+
+func (sa *ikeSA) logf(format string, args ...any) {
+	sa.c.Log("IKE SA %016x/%016x: "+format, append([]any{sa.spiI, sa.spiR}, args...)...)
+}
+
+// header returns the header of a message we send.
+func (sa *ikeSA) header(ex wire.ExchangeType, id uint32, response bool) wire.Header {
+	h := wire.Header{SPIi: sa.spiI, SPIr: sa.spiR, Version: wire.Version2, Exchange: ex, MessageID: id}
+	if sa.initiator {
+		h.Flags |= wire.FlagInitiator
+	}
+	if response {
+		h.Flags |= wire.FlagResponse
+	}
+	return h
+}
+
+// encode builds the datagrams of a message: plain for IKE_SA_INIT,
+// protected otherwise, and fragmented when too large and the peer can
+// reassemble (RFC 7383 preferred over the Cisco kind).
+func (sa *ikeSA) encode(h wire.Header, ps []wire.Payload) ([][]byte, error) {
+	if h.Exchange == wire.IKE_SA_INIT {
+		b, err := (&wire.Message{Header: h, Payloads: ps}).Encode()
+		return [][]byte{b}, err
+	}
+	msg, err := sa.prot.Seal(h, ps)
+	if err != nil {
+		return nil, err
+	}
+	if len(msg) <= sa.c.FragmentSize {
+		return [][]byte{msg}, nil
+	}
+	switch {
+	case sa.rfcFrag:
+		return sa.prot.FragmentMessage(h, ps, sa.c.FragmentSize)
+	case sa.ciscoFrag:
+		sa.fragID++
+		return CiscoFragment(msg, sa.fragID, sa.c.FragmentSize)
+	}
+	return [][]byte{msg}, nil
+}
+
+func (sa *ikeSA) send(datagrams [][]byte) {
+	sa.emit(Send{To: sa.remote, Encap: sa.natt, Datagrams: datagrams})
+}
+
+// request sends a request, or queues it behind the outstanding one.
+func (sa *ikeSA) request(now time.Time, ex wire.ExchangeType, ps []wire.Payload, onReply func(time.Time, wire.Header, []wire.Payload)) {
+	r := &request{exchange: ex, payloads: ps, onReply: onReply}
+	if sa.pending != nil {
+		sa.queue = append(sa.queue, r)
+		return
+	}
+	sa.transmit(now, r)
+}
+
+func (sa *ikeSA) transmit(now time.Time, r *request) {
+	r.id = sa.nextID
+	sa.nextID++
+	var err error
+	if r.datagrams, err = sa.encode(sa.header(r.exchange, r.id, false), r.payloads); err != nil {
+		sa.fail(fmt.Errorf("ikev2: encoding %s request: %w", r.exchange, err))
+		return
+	}
+	sa.pending = r
+	sa.retransmit(now)
+}
+
+func (sa *ikeSA) retransmit(now time.Time) {
+	r := sa.pending
+	sa.send(r.datagrams)
+	r.deadline = now.Add(sa.timers.Retransmit << r.sent)
+	r.sent++
+}
+
+// respond sends and caches the response to the peer's request h.
+func (sa *ikeSA) respond(h wire.Header, ps []wire.Payload) {
+	ds, err := sa.encode(sa.header(h.Exchange, h.MessageID, true), ps)
+	if err != nil {
+		sa.logf("encoding %s response: %v", h.Exchange, err)
+		return
+	}
+	sa.cachedID, sa.cached, sa.haveCached = h.MessageID, ds, true
+	sa.send(ds)
+}
+
+// inbound is a received message after decryption and reassembly.
+type inbound struct {
+	h   wire.Header
+	ps  []wire.Payload
+	raw []byte // the whole message, for IKE_SA_INIT (its octets are signed)
+}
+
+// receive checks, decrypts and reassembles a datagram of this IKE SA.
+// It returns nil when there is nothing for the exchange logic: a fragment
+// that does not complete a message, a retransmitted request (answered from
+// the cache), or something to drop.
+func (sa *ikeSA) receive(now time.Time, from netip.AddrPort, b []byte) *inbound {
+	h, err := wire.DecodeHeader(b)
+	if err != nil {
+		sa.logf("dropping datagram from %s: %v", from, err)
+		return nil
+	}
+	if h.NextPayload == wire.PayloadCiscoFragment {
+		m, err := wire.Decode(b)
+		if err != nil || len(m.Payloads) != 1 {
+			sa.logf("dropping Cisco fragment from %s: %v", from, err)
+			return nil
+		}
+		whole, err := sa.cisco.Add(now, m.Payloads[0].(*wire.CiscoFragment))
+		if err != nil {
+			sa.logf("Cisco fragment from %s: %v", from, err)
+		}
+		if whole == nil {
+			return nil
+		}
+		return sa.receive(now, from, whole)
+	}
+	if h.IsResponse() {
+		if sa.pending == nil || h.MessageID != sa.pending.id {
+			return nil // late or unsolicited (section 2.3)
+		}
+	} else {
+		if sa.haveCached && h.MessageID == sa.cachedID {
+			// A retransmitted request: resend the response once per
+			// whole message (for fragments, on the first one only,
+			// RFC 7383 section 2.6.1).
+			if m, err := wire.Decode(b); err == nil {
+				if f, ok := lastPayload[*wire.EncryptedFragment](m); !ok || f.Number == 1 {
+					sa.send(sa.cached)
+				}
+			}
+			return nil
+		}
+		if h.MessageID != sa.peerNext {
+			sa.logf("dropping request #%d, expecting #%d", h.MessageID, sa.peerNext)
+			return nil
+		}
+	}
+	m, err := wire.Decode(b)
+	if err != nil {
+		sa.logf("dropping %s: %v", &h, err)
+		return nil
+	}
+	if h.Exchange == wire.IKE_SA_INIT {
+		if sa.prot != nil {
+			return nil // a late IKE_SA_INIT retransmission
+		}
+		sa.lastHeard = now
+		return &inbound{h: h, ps: m.Payloads, raw: b}
+	}
+	var ps []wire.Payload
+	switch m.Payloads[len(m.Payloads)-1].(type) {
+	case *wire.Encrypted:
+		ps, err = sa.prot.Open(b, m)
+	case *wire.EncryptedFragment:
+		f, plain, ferr := sa.prot.OpenFragment(b, m)
+		if ferr != nil {
+			sa.logf("dropping fragment: %v", ferr)
+			return nil
+		}
+		done, first, inner, rerr := sa.reasm.Add(now, h, f, plain)
+		if rerr != nil {
+			sa.logf("fragment of %s: %v", &h, rerr)
+		}
+		if !done {
+			return nil
+		}
+		ps, err = wire.DecodePayloads(first, inner)
+	default:
+		sa.logf("dropping unprotected %s", &h)
+		return nil
+	}
+	var uc *wire.UnsupportedCriticalPayloadError
+	switch {
+	case errors.As(err, &uc) && !h.IsResponse():
+		sa.peerNext++
+		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: wire.UNSUPPORTED_CRITICAL_PAYLOAD, Data: []byte{byte(uc.Type)}}})
+		return nil
+	case errors.Is(err, ikecrypto.ErrIntegrity), errors.Is(err, ikecrypto.ErrMalformed):
+		sa.logf("dropping %s: %v", &h, err) // section 2.21.2: drop silently
+		return nil
+	case err != nil && !h.IsResponse():
+		sa.peerNext++
+		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}})
+		return nil
+	case err != nil:
+		sa.fail(fmt.Errorf("%w: malformed %s: %v", ErrProtocol, &h, err))
+		return nil
+	}
+	sa.lastHeard = now
+	if from != sa.remote && sa.natt && !sa.initiator {
+		// RFC 7296 section 2.23: the side not behind a NAT follows the
+		// peer's address as the NAT changes it.
+		sa.logf("peer moved from %s to %s", sa.remote, from)
+		sa.remote = from
+	}
+	return &inbound{h: h, ps: ps}
+}
+
+// dispatch hands a received message to its reply handler or to the role's
+// request handler, and keeps the window moving.
+func (sa *ikeSA) dispatch(now time.Time, in *inbound) {
+	if in.h.IsResponse() {
+		r := sa.pending
+		sa.pending = nil
+		if r.onReply != nil {
+			sa.lastReply = in
+			r.onReply(now, in.h, in.ps)
+		}
+		if sa.pending == nil && len(sa.queue) > 0 && !sa.closed {
+			next := sa.queue[0]
+			sa.queue = sa.queue[1:]
+			sa.transmit(now, next)
+		}
+		return
+	}
+	sa.peerNext++
+	var resp []wire.Payload
+	if sa.established {
+		resp = sa.answer(now, in.h, in.ps)
+	} else if sa.handleSetup != nil {
+		resp = sa.handleSetup(now, in.h, in.ps)
+	} else {
+		sa.logf("dropping %s request before establishment", in.h.Exchange)
+		return
+	}
+	sa.respond(in.h, resp)
+	if sa.endAfterAnswer {
+		sa.fail(sa.endErr)
+	}
+}
+
+// endAfter ends the SA with err once the request being handled is answered.
+func (sa *ikeSA) endAfter(err error) { sa.endAfterAnswer, sa.endErr = true, err }
+
+// retire marks sa as replaced by a rekey.
+func (sa *ikeSA) retire(now time.Time) {
+	if !sa.retired {
+		sa.retired, sa.retiredAt = true, now
+	}
+}
+
+// fail ends the IKE SA with err. Ending the current IKE SA ends the
+// connection; a retired or losing one just goes.
+func (sa *ikeSA) fail(err error) {
+	if sa.closed {
+		return
+	}
+	sa.closed = true
+	sa.pending, sa.queue = nil, nil
+	sa.conn.dropSA(sa, err)
+}
+
+// deadline returns the earliest time something is due.
+func (sa *ikeSA) deadline() time.Time {
+	var d time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
+		}
+	}
+	if sa.closed {
+		return d
+	}
+	if sa.pending != nil {
+		earliest(sa.pending.deadline)
+	}
+	if !sa.established {
+		earliest(sa.created.Add(sa.timers.HalfOpen))
+		return d
+	}
+	if sa.timers.DPD > 0 && sa.pending == nil {
+		earliest(sa.lastHeard.Add(sa.timers.DPD))
+	}
+	if sa.retired {
+		earliest(sa.retiredAt.Add(sa.timers.HalfOpen))
+		return d
+	}
+	if sa.pending == nil && !sa.closing {
+		earliest(sa.rekeyAt)
+		for _, c := range sa.conn.children {
+			if !c.rekeying && !c.replaced {
+				earliest(c.rekeyAt)
+			}
+		}
+	}
+	return d
+}
+
+// timeout handles whatever is due at now.
+func (sa *ikeSA) timeout(now time.Time) {
+	if sa.closed {
+		return
+	}
+	if r := sa.pending; r != nil && !now.Before(r.deadline) {
+		if r.sent >= sa.timers.RetransmitTries {
+			sa.fail(ErrPeerDead)
+			return
+		}
+		sa.retransmit(now)
+	}
+	if !sa.established {
+		if !now.Before(sa.created.Add(sa.timers.HalfOpen)) {
+			sa.fail(ErrSetupTimeout)
+		}
+		return
+	}
+	if sa.retired && sa.pending == nil && !now.Before(sa.retiredAt.Add(sa.timers.HalfOpen)) {
+		// The peer did not delete a retired SA it should have: do it.
+		sa.close(now)
+		return
+	}
+	if sa.pending != nil || sa.closing || sa.retired || sa.rekeying {
+		return
+	}
+	switch {
+	case !sa.rekeyAt.IsZero() && !now.Before(sa.rekeyAt):
+		sa.rekeyIKE(now)
+	case sa.dueChild(now) != nil:
+		sa.rekeyChild(now, sa.dueChild(now))
+	case sa.timers.DPD > 0 && !now.Before(sa.lastHeard.Add(sa.timers.DPD)):
+		// Liveness check: an empty INFORMATIONAL request (section 2.4).
+		sa.request(now, wire.INFORMATIONAL, nil, nil)
+	}
+}
+
+func (sa *ikeSA) dueChild(now time.Time) *ChildSA {
+	for _, c := range sa.conn.children {
+		if !c.rekeying && !c.replaced && !c.rekeyAt.IsZero() && !now.Before(c.rekeyAt) {
+			return c
+		}
+	}
+	return nil
+}
+
+// close starts an orderly close: Delete of the IKE SA, which also deletes
+// its CHILD SAs (section 1.4.1). The peer's answer, or its absence after
+// the retransmissions, ends the SA.
+func (sa *ikeSA) close(now time.Time) {
+	if sa.closed || sa.closing {
+		return
+	}
+	if !sa.established {
+		sa.fail(nil)
+		return
+	}
+	sa.closing = true
+	if !sa.retired {
+		sa.emit(Progress{Stage: StageClosing})
+	}
+	sa.queue = nil
+	del := []wire.Payload{&wire.Delete{Protocol: wire.ProtoIKE}}
+	done := func(time.Time, wire.Header, []wire.Payload) { sa.fail(nil) }
+	if sa.pending != nil {
+		// The window is busy: the Delete goes next.
+		sa.queue = []*request{{exchange: wire.INFORMATIONAL, payloads: del, onReply: done}}
+		return
+	}
+	sa.request(now, wire.INFORMATIONAL, del, done)
+}
+
+// notifyError returns the first error notification in ps.
+func notifyError(ex wire.ExchangeType, ps []wire.Payload) *PeerError {
+	for _, n := range wire.FindAll[*wire.Notify](ps) {
+		if n.NotifyType.IsError() {
+			return &PeerError{Exchange: ex, Type: n.NotifyType, Data: n.Data}
+		}
+	}
+	return nil
+}
+
+// natHash is a NAT_DETECTION_*_IP value: SHA-1(SPIi | SPIr | IP | Port)
+// (RFC 7296 section 2.23).
+func natHash(spiI, spiR uint64, ap netip.AddrPort) []byte {
+	h := sha1.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], spiI)
+	h.Write(b[:])
+	binary.BigEndian.PutUint64(b[:], spiR)
+	h.Write(b[:])
+	h.Write(ap.Addr().Unmap().AsSlice())
+	binary.BigEndian.PutUint16(b[:2], ap.Port())
+	h.Write(b[:2])
+	return h.Sum(nil)
+}
+
+// natNotifies returns our NAT detection notifies for a message from local
+// to remote.
+func natNotifies(spiI, spiR uint64, local, remote netip.AddrPort) []wire.Payload {
+	return []wire.Payload{
+		&wire.Notify{NotifyType: wire.NAT_DETECTION_SOURCE_IP, Data: natHash(spiI, spiR, local)},
+		&wire.Notify{NotifyType: wire.NAT_DETECTION_DESTINATION_IP, Data: natHash(spiI, spiR, remote)},
+	}
+}
+
+// detectNAT reads the peer's NAT detection notifies: whether the peer's
+// source (as it sent it) differs from what we see, and whether our address
+// as the peer saw it differs from ours.
+func detectNAT(ps []wire.Payload, spiI, spiR uint64, local, remote netip.AddrPort) (peerBehind, weBehind, present bool) {
+	var srcs [][]byte
+	var dst []byte
+	for _, n := range wire.FindAll[*wire.Notify](ps) {
+		switch n.NotifyType {
+		case wire.NAT_DETECTION_SOURCE_IP:
+			srcs = append(srcs, n.Data)
+		case wire.NAT_DETECTION_DESTINATION_IP:
+			dst = n.Data
+		}
+	}
+	if len(srcs) == 0 || dst == nil {
+		return false, false, false
+	}
+	want := natHash(spiI, spiR, remote)
+	peerBehind = !slices.ContainsFunc(srcs, func(s []byte) bool { return string(s) == string(want) })
+	weBehind = string(dst) != string(natHash(spiI, spiR, local))
+	return peerBehind, weBehind, true
+}
+
+// setKeys derives the IKE SA's keys after IKE_SA_INIT (section 2.14).
+func (sa *ikeSA) setKeys(suite Suite, skeyseed, ni, nr []byte) error {
+	lens, err := ikecrypto.SuiteKeyLens(suite.Encr, int(suite.KeyBits), suite.Integ)
+	if err != nil {
+		return err
+	}
+	var spiI, spiR [8]byte
+	binary.BigEndian.PutUint64(spiI[:], sa.spiI)
+	binary.BigEndian.PutUint64(spiR[:], sa.spiR)
+	keys, err := ikecrypto.DeriveIKEKeys(sa.prf, skeyseed, ni, nr, spiI[:], spiR[:], lens)
+	if err != nil {
+		return err
+	}
+	prot, err := NewProtector(suite, keys, sa.initiator, sa.c.Rand)
+	if err != nil {
+		return err
+	}
+	sa.suite, sa.keys, sa.prot = suite, keys, prot
+	return nil
+}
+
+// jitter shortens d by up to a tenth, so that both peers do not start a
+// rekey at the same moment (section 2.8.1 advises against collisions).
+func (sa *ikeSA) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	var b [2]byte
+	sa.c.Rand.Read(b[:])
+	return d - time.Duration(uint64(d/10)*uint64(binary.BigEndian.Uint16(b[:]))/0xffff)
+}
