@@ -62,11 +62,12 @@ func (c *conn) promote(sa *ikeSA, now time.Time) {
 	}
 }
 
-// find returns the IKE SA a datagram belongs to. A response to our
-// IKE_SA_INIT still has our SPIi with a new SPIr.
+// find returns the IKE SA a datagram belongs to. In IKE_SA_INIT one SPI
+// is still unknown: the response to ours brings SPIr, and a retransmitted
+// request to us still has SPIr zero.
 func (c *conn) find(h wire.Header) *ikeSA {
 	for _, sa := range c.sas {
-		if sa.spiI == h.SPIi && (sa.spiR == h.SPIr || (sa.spiR == 0 && h.Exchange == wire.IKE_SA_INIT)) {
+		if sa.spiI == h.SPIi && (sa.spiR == h.SPIr || (h.Exchange == wire.IKE_SA_INIT && (sa.spiR == 0 || h.SPIr == 0))) {
 			return sa
 		}
 	}

@@ -95,6 +95,7 @@ type testOptions struct {
 	user, pass string
 	ike, esp   string // proposal strings; "" = defaults
 	serverIKE  string
+	serverESP  string
 	timers     Timers
 	cisco      bool
 	forceEncap bool
@@ -145,7 +146,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 	}
 	next := 10
 	srvCfg := ResponderConfig{
-		Common: Common{IKEProposals: parse(o.serverIKE, wire.ProtoIKE), Timers: o.timers, CiscoVendorIDs: o.cisco,
+		Common: Common{IKEProposals: parse(o.serverIKE, wire.ProtoIKE), ESPProposals: parse(o.serverESP, wire.ProtoESP), Timers: o.timers, CiscoVendorIDs: o.cisco,
 			ForceEncap: o.forceEncap, FragmentSize: o.fragSize, Log: func(f string, a ...any) { t.Logf("headend: "+f, a...) }},
 		Local: n.sAddr,
 
