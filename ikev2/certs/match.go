@@ -83,6 +83,11 @@ func NewDNRule(name, pattern string) DNRule {
 // MatchRules are a profile's CertificateMatch. A certificate must satisfy
 // all of them. An empty MatchRules matches any currently valid
 // certificate.
+//
+// A listed key usage or EKU must be present in the certificate's own
+// extension. The profile's MatchOnlyCertsWithKU and MatchOnlyCertsWithEKU
+// are thus always in effect; whether AnyConnect, with them false, lets a
+// certificate without the extension pass is not known publicly.
 type MatchRules struct {
 	// KeyUsage lists MatchKey names: Decipher_Only, Encipher_Only,
 	// CRL_Sign, Key_Cert_Sign, Key_Agreement, Data_Encipherment,
