@@ -23,7 +23,8 @@ import (
 // testPKI is a CA with a headend certificate and a client certificate.
 type testPKI struct {
 	pool       *x509.CertPool
-	server     *Credentials
+	server     *Credentials // RSA-2048, as ASAs usually have
+	serverEC   *Credentials // ECDSA P-256
 	client     *Credentials
 	serverName string
 }
@@ -57,6 +58,9 @@ func getPKI(t testing.TB) testPKI {
 			DNSNames: []string{pki.serverName}, NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 		pki.server = &Credentials{Chain: [][]byte{makeCert(t, srv, &srvKey.PublicKey, ca, caKey), caDER}, Signer: srvKey}
+		ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		srv.SerialNumber = big.NewInt(4)
+		pki.serverEC = &Credentials{Chain: [][]byte{makeCert(t, srv, &ecKey.PublicKey, ca, caKey), caDER}, Signer: ecKey}
 		cliKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		cli := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "alice"},
 			NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
@@ -91,16 +95,18 @@ func (p testPKI) verifier(host string, usage x509.ExtKeyUsage) PeerVerifier {
 var testUsers = map[string]string{"alice": "correct horse", "bob": "battery staple"}
 
 type testOptions struct {
-	method     string // "mschapv2", "md5", "gtc", "cert"
-	user, pass string
-	ike, esp   string // proposal strings; "" = defaults
-	serverIKE  string
-	serverESP  string
-	timers     Timers
-	cisco      bool
-	forceEncap bool
-	fragSize   int
-	clientHost string // what the client expects in the headend's certificate
+	method       string // "mschapv2", "md5", "gtc", "cert"
+	user, pass   string
+	ike, esp     string // proposal strings; "" = defaults
+	serverIKE    string
+	serverESP    string
+	timers       Timers
+	cisco        bool
+	forceEncap   bool
+	fragSize     int
+	clientHost   string // what the client expects in the headend's certificate
+	ecdsaHeadend bool   // the headend signs with ECDSA instead of RSA
+	quiet        bool   // no debug log (benchmarks)
 }
 
 // testNet connects an Initiator and a Server through an in-memory network
@@ -119,7 +125,8 @@ type testNet struct {
 
 	clientEvents []Action
 	serverEvents []Action
-	sent         [2]int // datagrams sent by client, server
+	sent         [2]int        // datagrams sent by client, server
+	serverTime   time.Duration // time spent inside the headend's handlers
 }
 
 type datagram struct {
@@ -150,7 +157,8 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 			ForceEncap: o.forceEncap, FragmentSize: o.fragSize, Log: func(f string, a ...any) { t.Logf("headend: "+f, a...) }},
 		Local: n.sAddr,
 
-		Credentials:  p.server,
+		Credentials: p.server,
+
 		VerifyClient: p.verifier("", x509.ExtKeyUsageClientAuth),
 		AskIdentity:  func(wire.ID) bool { return true },
 		EAP: func(_ wire.ID, user string) (eap.Authenticator, error) {
@@ -177,6 +185,12 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 			}}, nil
 		},
 	}
+	if o.ecdsaHeadend {
+		srvCfg.Credentials = p.serverEC
+	}
+	if o.quiet {
+		srvCfg.Log = nil
+	}
 	var err error
 	if n.server, err = NewServer(srvCfg); err != nil {
 		t.Fatal(err)
@@ -201,6 +215,9 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 		cliCfg.EAP = &eap.GTCPeer{UserName: o.user, Password: o.pass}
 	default:
 		cliCfg.EAP = &eap.MSCHAPv2Peer{UserName: o.user, Password: o.pass, Rand: rand.Reader}
+	}
+	if o.quiet {
+		cliCfg.Log = nil
 	}
 	if n.client, err = NewInitiator(cliCfg); err != nil {
 		t.Fatal(err)
@@ -254,7 +271,10 @@ func (n *testNet) run(limit time.Duration, done func() bool) {
 			d := n.queue[0]
 			n.queue = n.queue[1:]
 			if d.toServer {
-				n.handle(true, n.server.HandleDatagram(n.now, d.from, d.encap, d.data))
+				start := time.Now()
+				acts := n.server.HandleDatagram(n.now, d.from, d.encap, d.data)
+				n.serverTime += time.Since(start)
+				n.handle(true, acts)
 			} else {
 				n.handle(false, n.client.HandleDatagram(n.now, d.from, d.data))
 			}

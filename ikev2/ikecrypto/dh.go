@@ -65,9 +65,8 @@ func NewDH(group uint16, rand io.Reader) (*DH, error) {
 func groupName(group uint16) string { return wire.TransformName(wire.TransformDH, group) }
 
 func newMODPKey(group uint16, g *modpGroup, r io.Reader) (*DH, error) {
-	// x is uniform in [2, p-2]. A full-length exponent is more than RFC 3526
-	// section 8 asks for, and keeps the choice simple.
-	x, err := rand.Int(r, new(big.Int).Sub(g.p, big.NewInt(3)))
+	// x is uniform in [2, 2^expBits+1], far below p-2 (see modpGroup).
+	x, err := rand.Int(r, new(big.Int).Lsh(big.NewInt(1), uint(g.expBits)))
 	if err != nil {
 		return nil, fmt.Errorf("ikecrypto: generating %s key: %w", groupName(group), err)
 	}

@@ -71,19 +71,24 @@ type modpGroup struct {
 	p       *big.Int
 	pMinus1 *big.Int
 	size    int // octets of p: the length of public values and shared secrets
+	// expBits is the private exponent's length: twice the high end of
+	// the group's strength estimate in RFC 3526 section 8 (RFC 2409
+	// groups: 256 bits). A full-length exponent adds no strength and
+	// costs several times the work.
+	expBits int
 }
 
-func newMODPGroup(hexPrime string) *modpGroup {
+func newMODPGroup(hexPrime string, expBits int) *modpGroup {
 	p, ok := new(big.Int).SetString(strings.Join(strings.Fields(hexPrime), ""), 16)
 	if !ok {
 		panic("ikecrypto: bad MODP prime constant") // a typo in this file, caught by the tests
 	}
-	return &modpGroup{p: p, pMinus1: new(big.Int).Sub(p, big.NewInt(1)), size: (p.BitLen() + 7) / 8}
+	return &modpGroup{p: p, pMinus1: new(big.Int).Sub(p, big.NewInt(1)), size: (p.BitLen() + 7) / 8, expBits: expBits}
 }
 
 var modpGroups = map[uint16]*modpGroup{
-	wire.DH_MODP1024: newMODPGroup(modp1024Hex),
-	wire.DH_MODP1536: newMODPGroup(modp1536Hex),
-	wire.DH_MODP2048: newMODPGroup(modp2048Hex),
-	wire.DH_MODP3072: newMODPGroup(modp3072Hex),
+	wire.DH_MODP1024: newMODPGroup(modp1024Hex, 256),
+	wire.DH_MODP1536: newMODPGroup(modp1536Hex, 256),
+	wire.DH_MODP2048: newMODPGroup(modp2048Hex, 320),
+	wire.DH_MODP3072: newMODPGroup(modp3072Hex, 420),
 }
