@@ -17,5 +17,6 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newProfilesCmd())
 	return root
 }
