@@ -17,7 +17,9 @@
 //     AUTH_HMAC_SHA2_256_128, _384_192, _512_256 (RFC 4868).
 //
 // Any other combination is refused by [NewOutboundSA] and [NewInboundSA] with an
-// error wrapping [ErrUnsupported] or [ErrKey].
+// error wrapping [ErrUnsupported] (or [ErrKey] for key material of the wrong
+// length, [ErrConfig] for a bad replay window); [Supported] asks the same
+// question without keys, for proposal selection.
 //
 // # Buffers
 //

@@ -719,3 +719,32 @@ func TestConcurrent(t *testing.T) {
 		t.Logf("%s: %v", ts.name, errs)
 	}
 }
+
+func TestSupported(t *testing.T) {
+	for _, ts := range testSuites {
+		if err := Supported(ts.encr, int(ts.bits), ts.integ); err != nil {
+			t.Errorf("%s: %v", ts.name, err)
+		}
+	}
+	for _, c := range []struct {
+		encr  uint16
+		bits  int
+		integ uint16
+	}{
+		{wire.ENCR_AES_GCM_16, 0, wire.AUTH_NONE},
+		{wire.ENCR_AES_GCM_16, 64, wire.AUTH_NONE},
+		{wire.ENCR_AES_GCM_16, 256, wire.AUTH_HMAC_SHA1_96},
+		{wire.ENCR_AES_GCM_12, 256, wire.AUTH_NONE},
+		{wire.ENCR_AES_CBC, 256, wire.AUTH_NONE},
+		{wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_MD5_96},
+		{wire.ENCR_AES_CBC, -8, wire.AUTH_HMAC_SHA1_96},
+		{wire.ENCR_AES_CBC, 1 << 20, wire.AUTH_HMAC_SHA1_96},
+		{wire.ENCR_3DES, 128, wire.AUTH_HMAC_SHA1_96},
+		{wire.ENCR_CHACHA20_POLY1305, 256, wire.AUTH_NONE},
+	} {
+		err := Supported(c.encr, c.bits, c.integ)
+		if !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%d/%d/%d: %v", c.encr, c.bits, c.integ, err)
+		}
+	}
+}

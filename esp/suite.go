@@ -191,6 +191,33 @@ func newSuite(c *Config) (*suite, error) {
 	return s, nil
 }
 
+// Supported reports whether the package implements the ESP suite of
+// encryption transform encr with a keyBits-bit key and integrity transform
+// integ (wire.AUTH_NONE for AES-GCM), so that the IKE layer offers or accepts
+// only CHILD SA proposals that can be installed. The error says why not.
+func Supported(encr uint16, keyBits int, integ uint16) error {
+	c := Config{Encr: encr, EncrKeyBits: keyBits, Integ: integ}
+	if keyBits <= 0 || keyBits > 512 {
+		return fmt.Errorf("%w: %s with a %d-bit key", ErrUnsupported, wire.TransformName(wire.TransformENCR, encr), keyBits)
+	}
+	c.EncrKey = make([]byte, keyBits/8)
+	if encr == wire.ENCR_AES_GCM_16 {
+		c.EncrKey = make([]byte, keyBits/8+4)
+	}
+	switch integ {
+	case wire.AUTH_HMAC_SHA1_96:
+		c.IntegKey = make([]byte, 20)
+	case wire.AUTH_HMAC_SHA2_256_128:
+		c.IntegKey = make([]byte, 32)
+	case wire.AUTH_HMAC_SHA2_384_192:
+		c.IntegKey = make([]byte, 48)
+	case wire.AUTH_HMAC_SHA2_512_256:
+		c.IntegKey = make([]byte, 64)
+	}
+	_, err := newSuite(&c)
+	return err
+}
+
 // scratch is per-call state that is not safe to share between goroutines;
 // SAs keep them in a sync.Pool.
 type scratch struct {
