@@ -41,8 +41,10 @@
 // fresh random AES-128 key from crypto/rand when it is created, and the IV of
 // a packet is that key's encryption of the packet's 64-bit sequence number,
 // i.e. one block of an AES-CTR keystream seeded once. The inputs never repeat,
-// so the IVs do not repeat either (for 3DES the first 8 bytes are used), and
-// without the secret key they cannot be told from random. This costs one AES
+// so AES IVs never repeat either, and without the secret key they cannot be
+// told from random. 3DES takes the first 8 bytes of the block: as
+// unpredictable, but like random 64-bit IVs they may collide after about 2^32
+// packets, which CBC tolerates. This costs one AES
 // block per packet instead of a getrandom call, and needs no shared state
 // beyond the atomic sequence counter.
 //
