@@ -3,6 +3,7 @@ module github.com/vpnc-go/vpnc-go
 go 1.26.0
 
 require (
+	github.com/beevik/etree v1.8.1
 	github.com/gopacket/gopacket v1.7.7
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/crypto v0.59.0
