@@ -371,13 +371,20 @@ func parseCapabilities(e *etree.Element) *Capabilities {
 }
 
 func parseAuthMessage(e *etree.Element) *AuthMessage {
-	m := &AuthMessage{ID: e.SelectAttrValue("id", ""), Text: text(e)}
+	m := &AuthMessage{Text: text(e)}
+	attrs := make(map[string]string, len(e.Attr))
+	for _, a := range e.Attr {
+		if _, dup := attrs[a.FullKey()]; !dup {
+			attrs[a.FullKey()] = a.Value
+		}
+	}
+	m.ID = attrs["id"]
 	for i := 1; ; i++ {
-		a := e.SelectAttr("param" + strconv.Itoa(i))
-		if a == nil {
+		v, ok := attrs["param"+strconv.Itoa(i)]
+		if !ok {
 			break
 		}
-		m.Params = append(m.Params, a.Value)
+		m.Params = append(m.Params, v)
 	}
 	for _, a := range otherAttrs(e, "id") {
 		if n, ok := strings.CutPrefix(a.Name, "param"); ok {
