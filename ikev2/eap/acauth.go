@@ -110,6 +110,11 @@ type AnyConnectAuthenticator struct {
 	ConfigHash string    // <config-hash> in the opaque, left out when empty
 	Rand       io.Reader // session id and token
 
+	acAuthRun
+}
+
+// acAuthRun is the state of one exchange, reset by Start.
+type acAuthRun struct {
 	state    acAuthState
 	id       uint8
 	group    *TunnelGroup
@@ -150,9 +155,7 @@ func (a *AnyConnectAuthenticator) Session() (id, token string) { return a.sessio
 
 // Start returns the hello.
 func (a *AnyConnectAuthenticator) Start(id uint8) (*Packet, error) {
-	*a = AnyConnectAuthenticator{Groups: a.Groups, DefaultGroup: a.DefaultGroup, CheckPassword: a.CheckPassword,
-		VerifyCert: a.VerifyCert, Retries: a.Retries, CSPort: a.CSPort, Banner: a.Banner, Profiles: a.Profiles,
-		ConfigHash: a.ConfigHash, Rand: a.Rand}
+	a.acAuthRun = acAuthRun{}
 	return a.send(id, acAuthHello, nil, &ConfigAuth{Type: ConfigAuthHello})
 }
 
