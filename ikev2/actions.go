@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -42,6 +43,10 @@ type Progress struct {
 	Detail string
 }
 
+// NeedInput asks the user to fill in a form (EAP-AnyConnect); the driver
+// answers with Initiator.Answer.
+type NeedInput struct{ Form *eap.Form }
+
 // Established reports the IKE SA and its first CHILD SA up, with the
 // settings the headend gave.
 type Established struct {
@@ -58,6 +63,7 @@ func (Send) isAction()         {}
 func (InstallChild) isAction() {}
 func (RemoveChild) isAction()  {}
 func (Progress) isAction()     {}
+func (NeedInput) isAction()    {}
 func (Established) isAction()  {}
 func (Closed) isAction()       {}
 
@@ -124,6 +130,9 @@ type TunnelConfig struct {
 	LocalLAN   []netip.Prefix // networks the headend lets stay local
 	Banner     string
 	AppVersion string
+	// AnyConnect is what EAP-AnyConnect's complete message gave (session
+	// token, profile manifest, ...), nil with other methods.
+	AnyConnect *eap.AnyConnectComplete
 	Headend    netip.AddrPort
 	IKESuite   Suite
 	ESPSuite   Suite

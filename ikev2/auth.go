@@ -117,3 +117,30 @@ func verifySignature(verify PeerVerifier, ps []wire.Payload, prf *ikecrypto.PRF,
 	}
 	return leaf, nil
 }
+
+// SignAnyConnect makes the signature TLV of EAP-AnyConnect's certificate
+// path: the initiator's signed octets, hashed with the negotiated PRF's
+// hash. The recorded exchange shows RSA PKCS#1 v1.5; for ECDSA keys the
+// ASN.1 signature of the same digest is sent, by analogy (unconfirmed
+// against a real headend).
+func SignAnyConnect(rand io.Reader, signer crypto.Signer, hash crypto.Hash, octets []byte) ([]byte, error) {
+	h := hash.New()
+	h.Write(octets)
+	return signer.Sign(rand, h.Sum(nil), hash)
+}
+
+// VerifyAnyConnect checks a signature made by SignAnyConnect.
+func VerifyAnyConnect(pub crypto.PublicKey, hash crypto.Hash, octets, sig []byte) error {
+	h := hash.New()
+	h.Write(octets)
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, hash, h.Sum(nil), sig)
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(k, h.Sum(nil), sig) {
+			return fmt.Errorf("%w: ECDSA signature does not verify", ErrAuthFailed)
+		}
+		return nil
+	}
+	return fmt.Errorf("ikev2: no AnyConnect signature check for a %T key", pub)
+}

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // checkChildPair verifies that both sides installed matching CHILD SAs:
@@ -122,4 +124,80 @@ func TestClose(t *testing.T) {
 	if n.server.Sessions() != 0 {
 		t.Fatal("headend kept the session")
 	}
+}
+
+func TestAnyConnect(t *testing.T) {
+	t.Run("password", func(t *testing.T) {
+		n := connect(t, testOptions{method: "anyconnect", user: "alice", pass: "correct horse", group: "ASA-IKEV2", cisco: true})
+		if ac := n.established().Config.AnyConnect; ac == nil || ac.SessionToken == "" {
+			t.Fatalf("no AnyConnect session: %+v", ac)
+		}
+		checkChildPair(t, n)
+	})
+	t.Run("certificate inside EAP", func(t *testing.T) {
+		n := connect(t, testOptions{method: "anyconnect", user: "alice", pass: "correct horse", group: "ASA", clientCert: true, cisco: true})
+		checkChildPair(t, n)
+	})
+	t.Run("form answered by the user", func(t *testing.T) {
+		n := newTestNet(t, testOptions{method: "anyconnect", group: "ASA-IKEV2", cisco: true})
+		n.start()
+		n.run(time.Minute, func() bool { return findEvent[NeedInput](n.clientEvents) != nil })
+		need := findEvent[NeedInput](n.clientEvents)
+		if need == nil {
+			t.Fatal("no form asked")
+		}
+		names := map[string]bool{}
+		for _, f := range need.Form.Fields {
+			names[f.Name] = true
+		}
+		if !names["username"] || !names["password"] {
+			t.Fatalf("form fields %v", names)
+		}
+		// An incomplete answer is refused and the form stays.
+		if _, err := n.client.Answer(n.now, eap.FormAnswer{"username": "alice"}); err == nil {
+			t.Fatal("answer without a password accepted")
+		}
+		acts, err := n.client.Answer(n.now, eap.FormAnswer{"username": "alice", "password": "correct horse"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.handle(false, acts)
+		n.run(time.Minute, func() bool { return n.established() != nil || n.closed(false) != nil })
+		if n.established() == nil {
+			t.Fatalf("not established: %v", n.closed(false))
+		}
+	})
+	t.Run("wrong password then right", func(t *testing.T) {
+		n := newTestNet(t, testOptions{method: "anyconnect", user: "alice", pass: "wrong", group: "ASA-IKEV2"})
+		n.start()
+		n.run(time.Minute, func() bool { return findEvent[NeedInput](n.clientEvents) != nil || n.closed(false) != nil })
+		need := findEvent[NeedInput](n.clientEvents)
+		if need == nil || need.Form.Error == "" {
+			t.Fatalf("no retry form with an error: %+v %v", need, n.closed(false))
+		}
+		acts, err := n.client.Answer(n.now, eap.FormAnswer{"username": "alice", "password": "correct horse"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.handle(false, acts)
+		n.run(time.Minute, func() bool { return n.established() != nil || n.closed(false) != nil })
+		if n.established() == nil {
+			t.Fatalf("not established: %v", n.closed(false))
+		}
+	})
+	t.Run("wrong password to the end", func(t *testing.T) {
+		n := newTestNet(t, testOptions{method: "anyconnect", user: "mallory", pass: "guess", group: "ASA-IKEV2"})
+		n.start()
+		for i := 0; i < 5 && n.closed(false) == nil; i++ {
+			n.run(time.Minute, func() bool { return findEvent[NeedInput](n.clientEvents) != nil || n.closed(false) != nil })
+			if findEvent[NeedInput](n.clientEvents) != nil {
+				n.clientEvents = nil
+				acts, _ := n.client.Answer(n.now, eap.FormAnswer{"username": "mallory", "password": "guess"})
+				n.handle(false, acts)
+			}
+		}
+		if c := n.closed(false); c == nil || !errors.Is(c.Err, ErrAuthFailed) {
+			t.Fatalf("got %v", c)
+		}
+	})
 }

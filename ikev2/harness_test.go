@@ -107,6 +107,8 @@ type testOptions struct {
 	clientHost   string // what the client expects in the headend's certificate
 	ecdsaHeadend bool   // the headend signs with ECDSA instead of RSA
 	quiet        bool   // no debug log (benchmarks)
+	group        string // AnyConnect tunnel group asked for
+	clientCert   bool   // AnyConnect: the headend asks for a certificate inside EAP
 }
 
 // testNet connects an Initiator and a Server through an in-memory network
@@ -160,8 +162,12 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 		Credentials: p.server,
 
 		VerifyClient: p.verifier("", x509.ExtKeyUsageClientAuth),
-		AskIdentity:  func(wire.ID) bool { return true },
-		EAP: func(_ wire.ID, user string) (eap.Authenticator, error) {
+		AskIdentity:  func(wire.ID) bool { return o.method != "anyconnect" },
+		EAP: func(c EAPClient) (eap.Authenticator, error) {
+			if o.method == "anyconnect" {
+				return anyConnectHeadend(t, c, o), nil
+			}
+			user := c.Identity
 			pass, ok := testUsers[user]
 			if !ok {
 				return nil, fmt.Errorf("unknown user %q", user)
@@ -209,6 +215,17 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 	switch o.method {
 	case "cert":
 		cliCfg.Credentials = p.client
+	case "anyconnect":
+		peer := &eap.AnyConnectPeer{GroupAccess: o.group, UserName: o.user}
+		if o.pass != "" {
+			peer.Answers = eap.FormAnswer{"password": o.pass}
+		}
+		if o.clientCert {
+			leaf, _ := x509.ParseCertificate(p.client.Chain[0])
+			peer.Certificates = []*x509.Certificate{leaf}
+			cliCfg.Credentials = p.client
+		}
+		cliCfg.EAP = peer
 	case "md5":
 		cliCfg.EAP = &eap.MD5Peer{Secret: o.pass}
 	case "gtc":
@@ -364,3 +381,32 @@ func connect(t *testing.T, o testOptions) *testNet {
 }
 
 var errAny = errors.New("any")
+
+// anyConnectHeadend is the test headend's EAP-AnyConnect policy: group
+// ASA-IKEV2 with passwords, and with a certificate inside EAP when asked.
+func anyConnectHeadend(t testing.TB, c EAPClient, o testOptions) eap.Authenticator {
+	p := getPKI(t)
+	return &eap.AnyConnectAuthenticator{
+		Groups:       []eap.TunnelGroup{{Name: "ASA-IKEV2", Aliases: []string{"ASA"}, Password: true, ClientCert: o.clientCert}},
+		DefaultGroup: "ASA-IKEV2",
+		Rand:         rand.Reader,
+		Retries:      2,
+		CheckPassword: func(group, user, pass string) error {
+			want, ok := testUsers[user]
+			switch {
+			case !ok:
+				return eap.ErrUnknownUser
+			case pass != want:
+				return eap.ErrWrongPassword
+			}
+			return nil
+		},
+		VerifyCert: func(chain []*x509.Certificate, sig []byte) error {
+			if _, err := chain[0].Verify(x509.VerifyOptions{Roots: p.pool, CurrentTime: time.Unix(1<<32, 0),
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+				return err
+			}
+			return VerifyAnyConnect(chain[0].PublicKey, c.PRFHash, c.InitiatorOctets(), sig)
+		},
+	}
+}

@@ -64,6 +64,7 @@ type Initiator struct {
 	eap        *eap.PeerSession
 	peerHashes []ikecrypto.HashAlgorithm
 	authSent   bool      // the final AUTH after EAP is out
+	waiting    bool      // for the user to answer a form
 	idr        *wire.IDr // the responder's identity, from its first answer
 }
 
@@ -338,6 +339,13 @@ func (i *Initiator) sendAuth(now time.Time) {
 	}
 	if i.cfg.EAP != nil {
 		i.eap = &eap.PeerSession{Identity: i.cfg.EAPIdentity, Method: i.cfg.EAP}
+		if ac, ok := i.cfg.EAP.(*eap.AnyConnectPeer); ok && ac.SignInit == nil && i.cfg.Credentials != nil {
+			// The certificate path inside EAP-AnyConnect signs the
+			// ordinary initiator octets.
+			ac.SignInit = func() ([]byte, error) {
+				return SignAnyConnect(i.cfg.Rand, i.cfg.Credentials.Signer, sa.prf.Hash(), i.initiatorOctets())
+			}
+		}
 	}
 	sa.request(now, wire.IKE_AUTH, ps, i.onAuthReply)
 }
@@ -410,7 +418,19 @@ func (i *Initiator) handleEAP(now time.Time, p *wire.EAP) {
 		return
 	}
 	resp, err := i.eap.Handle(pkt)
+	i.eapResult(now, resp, err)
+}
+
+// eapResult sends what the EAP peer answered, or pauses for the user, or
+// ends the attempt.
+func (i *Initiator) eapResult(now time.Time, resp *eap.Packet, err error) {
+	sa := i.sa
+	var need *eap.NeedInput
 	switch {
+	case errors.As(err, &need):
+		i.waiting = true
+		sa.emit(NeedInput{Form: need.Form})
+		return
 	case errors.Is(err, eap.ErrAuthFailed):
 		sa.fail(fmt.Errorf("%w: %v", ErrAuthFailed, err))
 		return
@@ -456,12 +476,36 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 	}
 	cfg := tunnelConfig(ps, tsr)
 	cfg.Headend, cfg.IKESuite, cfg.ESPSuite = sa.remote, sa.suite, suite
+	if ac, ok := i.cfg.EAP.(*eap.AnyConnectPeer); ok && ac.Complete() != nil {
+		cfg.AnyConnect = ac.Complete()
+		if cfg.Banner == "" {
+			cfg.Banner = cfg.AnyConnect.Banner
+		}
+	}
 	sa.established = true
 	if sa.timers.IKERekey > 0 {
 		sa.rekeyAt = now.Add(sa.jitter(sa.timers.IKERekey))
 	}
 	sa.addChild(now, c)
 	sa.emit(Progress{Stage: StageEstablished}, Established{Config: cfg, Child: c})
+}
+
+// Answer gives the user's answers to the form of the last NeedInput. A
+// refused answer (a required field missing, say) is returned as an error
+// and the form stays pending.
+func (i *Initiator) Answer(now time.Time, a eap.FormAnswer) ([]Action, error) {
+	ac, ok := i.cfg.EAP.(*eap.AnyConnectPeer)
+	if !ok || !i.waiting {
+		return nil, errors.New("ikev2: no form is waiting for an answer")
+	}
+	resp, err := ac.Answer(a)
+	var fe *eap.FormError
+	if errors.As(err, &fe) {
+		return nil, err
+	}
+	i.waiting = false
+	i.eapResult(now, resp, err)
+	return i.conn.flush(), nil
 }
 
 // HandleDatagram processes a datagram from the headend (without the

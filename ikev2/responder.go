@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
@@ -26,6 +27,20 @@ type ClientInfo struct {
 	Remote netip.AddrPort
 	ID     wire.ID
 	User   string // EAP identity or certificate subject
+	Group  string // tunnel group, when the EAP method chose one
+}
+
+// EAPClient describes a client that asks for EAP, to the policy that picks
+// its method.
+type EAPClient struct {
+	Remote   netip.AddrPort
+	ID       wire.ID
+	Identity string // the EAP-Identity answer, "" when not asked
+	// InitiatorOctets returns what the client's signatures cover (RFC 7296
+	// section 2.15), for EAP-AnyConnect's certificate path; PRFHash is the
+	// negotiated PRF's hash, which that signature uses.
+	InitiatorOctets func() []byte
+	PRFHash         crypto.Hash
 }
 
 // ResponderConfig configures the headend side.
@@ -39,9 +54,9 @@ type ResponderConfig struct {
 	// VerifyClient checks client certificates (IKE-RSA, IKE-ECDSA).
 	VerifyClient PeerVerifier
 	// EAP gives the EAP method for a client that asks for EAP (its first
-	// IKE_AUTH has no AUTH). identity is the answer to EAP-Identity, or ""
-	// when AskIdentity says not to ask (EAP-AnyConnect has no such round).
-	EAP         func(idi wire.ID, identity string) (eap.Authenticator, error)
+	// IKE_AUTH has no AUTH). AskIdentity says whether to ask the client's
+	// EAP identity first (EAP-AnyConnect has no such round).
+	EAP         func(EAPClient) (eap.Authenticator, error)
 	AskIdentity func(idi wire.ID) bool
 	// Assign leases an address and settings to an authenticated client.
 	Assign func(ClientInfo) (*Lease, error)

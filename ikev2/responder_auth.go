@@ -20,6 +20,11 @@ func (sess *Session) responderOctets() []byte {
 	return ikecrypto.ResponderSignedOctets(sess.msg2, sess.ni, sess.sa.prf, sess.sa.keys.Pr, cfg.Identity.Body())
 }
 
+func (sess *Session) eapClient(identity string) EAPClient {
+	return EAPClient{Remote: sess.sa.remote, ID: sess.idi, Identity: identity,
+		InitiatorOctets: sess.initiatorOctets, PRFHash: sess.sa.prf.Hash()}
+}
+
 func authFailed() []wire.Payload {
 	return []wire.Payload{&wire.Notify{NotifyType: wire.AUTHENTICATION_FAILED}}
 }
@@ -98,7 +103,7 @@ func (sess *Session) auth1(now time.Time, ps []wire.Payload) ([]wire.Payload, er
 		sess.eapID = 1
 		first = eap.NewIdentityRequest(sess.eapID, "")
 	} else {
-		if sess.auth, err = cfg.EAP(sess.idi, ""); err != nil {
+		if sess.auth, err = cfg.EAP(sess.eapClient("")); err != nil {
 			return authFailed(), err
 		}
 		sess.eapID = 1
@@ -134,7 +139,7 @@ func (sess *Session) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 			return authFailed(), err
 		}
 		sess.user = identity
-		if sess.auth, err = cfg.EAP(sess.idi, identity); err != nil {
+		if sess.auth, err = cfg.EAP(sess.eapClient(identity)); err != nil {
 			return []wire.Payload{eapPayload(eap.NewFailure(sess.eapID))}, err
 		}
 		first, err := sess.auth.Start(sess.eapID)
@@ -169,7 +174,11 @@ func (sess *Session) finish(now time.Time, out []wire.Payload) ([]wire.Payload, 
 		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}, fmt.Errorf("CHILD SA: %v", ErrNoProposalChosen)
 	}
 	suite, _ := SuiteOf(chosen)
-	lease, err := cfg.Assign(ClientInfo{Remote: sa.remote, ID: sess.idi, User: sess.user})
+	info := ClientInfo{Remote: sa.remote, ID: sess.idi, User: sess.user}
+	if g, ok := sess.auth.(interface{ Group() string }); ok {
+		info.Group = g.Group()
+	}
+	lease, err := cfg.Assign(info)
 	if err != nil {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.INTERNAL_ADDRESS_FAILURE}}, err
 	}
