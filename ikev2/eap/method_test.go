@@ -361,3 +361,35 @@ func TestMSCHAPv2ChangePasswordLayout(t *testing.T) {
 		t.Fatal("a Response parsed as Change-Password")
 	}
 }
+
+// TestStoredHashes checks the authenticators that keep no plaintext: an
+// MS-CHAPv2 headend with the NT hash only, a GTC headend with a check
+// function.
+func TestStoredHashes(t *testing.T) {
+	h := NTPasswordHash("clientPass")
+	peer := &PeerSession{Identity: "User", Method: &MSCHAPv2Peer{UserName: "User", Password: "clientPass", Rand: &counterRand{}}}
+	auth := &MSCHAPv2Authenticator{Name: "hub", NTHash: h, Rand: &counterRand{}}
+	if _, authErr, peerErr := converse(t, auth, peer); authErr != nil || peerErr != nil {
+		t.Fatalf("NT hash only: %v / %v", authErr, peerErr)
+	}
+	if string(peer.MSK()) != string(auth.MSK()) || len(auth.MSK()) != MSKLen {
+		t.Fatal("MSKs differ")
+	}
+	peer = &PeerSession{Identity: "User", Method: &MSCHAPv2Peer{UserName: "User", Password: "wrong", Rand: &counterRand{}}}
+	_, authErr, peerErr := converse(t, &MSCHAPv2Authenticator{Name: "hub", NTHash: h, Rand: &counterRand{}}, peer)
+	expectAuthFailure(t, authErr, peerErr)
+
+	check := func(answer string) error {
+		if answer != "s3cret" {
+			return errors.New("no")
+		}
+		return nil
+	}
+	if _, authErr, peerErr := converse(t, &GTCAuthenticator{Check: check}, &PeerSession{Identity: "u", Method: &GTCPeer{Password: "s3cret"}}); authErr != nil || peerErr != nil {
+		t.Fatalf("GTC check: %v / %v", authErr, peerErr)
+	}
+	_, authErr, _ = converse(t, &GTCAuthenticator{Check: check}, &PeerSession{Identity: "u", Method: &GTCPeer{Password: "guess"}})
+	if !errors.Is(authErr, ErrAuthFailed) {
+		t.Fatalf("GTC check refused nothing: %v", authErr)
+	}
+}

@@ -387,7 +387,8 @@ func (m *MSCHAPv2Peer) respond(id, msID uint8) (*Packet, error) {
 type MSCHAPv2Authenticator struct {
 	Name     string    // server name, sent in the Challenge
 	UserName string    // if set, the Response must name this user
-	Password string    // the user's password
+	Password string    // the user's password, or:
+	NTHash   [16]byte  // its NT hash (RFC 2759 section 8.3), used when Password is empty
 	Rand     io.Reader // source of challenges
 	Retries  int       // wrong answers that still get R=1
 	Message  string    // optional M= text of the Success message
@@ -452,12 +453,16 @@ func (a *MSCHAPv2Authenticator) check(ms *MSCHAPv2Packet, id uint8) (*Packet, er
 		return nil, fmt.Errorf("eap: MS-CHAPv2 Response names user %q, expected %q: %w", ms.Name, a.UserName, ErrAuthFailed)
 	}
 	peer, nt := responseValue(ms.Value)
-	want := GenerateNTResponse(&a.authChallenge, &peer, ms.Name, a.Password)
+	ph := a.NTHash
+	if a.Password != "" {
+		ph = NTPasswordHash(a.Password)
+	}
+	want := ntResponse(&a.authChallenge, &peer, ms.Name, &ph)
 	a.id = id
 	if constantTimeEqual(want[:], nt[:]) {
 		a.state = msAwaitSuccessAck
-		a.msk = MSCHAPv2MSK(a.Password, &nt)
-		msg := GenerateAuthenticatorResponse(a.Password, &nt, &peer, &a.authChallenge, ms.Name)
+		a.msk = msk(&ph, &nt)
+		msg := authenticatorResponse(&ph, &nt, &peer, &a.authChallenge, ms.Name)
 		if a.Message != "" {
 			msg += " M=" + a.Message
 		}

@@ -80,7 +80,13 @@ func challengeResponse(challenge [8]byte, passwordHash *[16]byte) [NTResponseLen
 // GenerateNTResponse is RFC 2759 section 8.1.
 func GenerateNTResponse(authChallenge, peerChallenge *[ChallengeLen]byte, userName, password string) [NTResponseLen]byte {
 	h := NTPasswordHash(password)
-	return challengeResponse(challengeHash(peerChallenge, authChallenge, userName), &h)
+	return ntResponse(authChallenge, peerChallenge, userName, &h)
+}
+
+// ntResponse is GenerateNTResponse from the password hash, which is all an
+// authenticator needs to store.
+func ntResponse(authChallenge, peerChallenge *[ChallengeLen]byte, userName string, passwordHash *[16]byte) [NTResponseLen]byte {
+	return challengeResponse(challengeHash(peerChallenge, authChallenge, userName), passwordHash)
 }
 
 // RFC 2759 section 8.7 constants.
@@ -94,7 +100,11 @@ var (
 // its Success message to prove it knows the password too.
 func GenerateAuthenticatorResponse(password string, ntResponse *[NTResponseLen]byte, peerChallenge, authChallenge *[ChallengeLen]byte, userName string) string {
 	ph := NTPasswordHash(password)
-	phh := md4(ph[:])
+	return authenticatorResponse(&ph, ntResponse, peerChallenge, authChallenge, userName)
+}
+
+func authenticatorResponse(passwordHash *[16]byte, ntResponse *[NTResponseLen]byte, peerChallenge, authChallenge *[ChallengeLen]byte, userName string) string {
+	phh := md4(passwordHash[:])
 	h := sha1.New()
 	h.Write(phh[:])
 	h.Write(ntResponse[:])
@@ -166,7 +176,11 @@ const MSKLen = 64
 // Magic2 key comes first and the Magic3 key second.
 func MSCHAPv2MSK(password string, ntResponse *[NTResponseLen]byte) []byte {
 	ph := NTPasswordHash(password)
-	phh := md4(ph[:])
+	return msk(&ph, ntResponse)
+}
+
+func msk(passwordHash *[16]byte, ntResponse *[NTResponseLen]byte) []byte {
+	phh := md4(passwordHash[:])
 	mk := mppeMasterKey(&phh, ntResponse)
 	first := mppeStartKey(&mk, mppeClientSendMagic)
 	second := mppeStartKey(&mk, mppeClientRecvMagic)
