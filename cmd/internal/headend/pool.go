@@ -42,3 +42,6 @@ func (a *allocator) lease() (netip.Prefix, func(), error) {
 	}
 	return netip.Prefix{}, nil, ErrPoolExhausted
 }
+
+// fullTunnel is what a group policy without split-include tunnels.
+var fullTunnel = netip.MustParsePrefix("0.0.0.0/0")
