@@ -78,6 +78,9 @@ type Common struct {
 	CiscoVendorIDs bool
 	// ForceEncap moves to UDP 4500 after IKE_SA_INIT even without NAT.
 	ForceEncap bool
+	// ExportKeys emits an IKEKeys action whenever an IKE SA gets keys, for
+	// a key log (debugging with Wireshark).
+	ExportKeys bool
 	// Log, when set, receives debug lines (never secrets).
 	Log func(format string, args ...any)
 }

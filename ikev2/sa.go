@@ -552,6 +552,9 @@ func (sa *ikeSA) setKeys(suite Suite, skeyseed, ni, nr []byte) error {
 		return err
 	}
 	sa.suite, sa.keys, sa.prot = suite, keys, prot
+	if sa.spiR != 0 {
+		sa.exportKeys()
+	}
 	return nil
 }
 

@@ -2,7 +2,6 @@ package ikev2
 
 import (
 	"crypto/rand"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -118,15 +117,9 @@ func newCodecSession(t *testing.T, proposal string) *codecSession {
 	return s
 }
 
-// tsharkNames are the names Wireshark's IKEv2 decryption table uses.
 func (s *codecSession) tsharkUAT() string {
-	encr := map[uint16]string{wire.ENCR_AES_CBC: "AES-CBC-%d [RFC3602]", wire.ENCR_AES_GCM_16: "AES-GCM-%d with 16 octet ICV [RFC5282]"}[s.suite.Encr]
-	integ := map[uint16]string{
-		wire.AUTH_NONE: "NONE [RFC4306]", wire.AUTH_HMAC_SHA1_96: "HMAC_SHA1_96 [RFC2404]",
-		wire.AUTH_HMAC_SHA2_256_128: "HMAC_SHA2_256_128 [RFC4868]",
-	}[s.suite.Integ]
-	return fmt.Sprintf(`uat:ikev2_decryption_table:%016x,%016x,%x,%x,"%s",%x,%x,"%s"`,
-		s.spiI, s.spiR, s.keys.Ei, s.keys.Er, fmt.Sprintf(encr, s.suite.KeyBits), s.keys.Ai, s.keys.Ar, integ)
+	line := IKEKeys{SPIi: s.spiI, SPIr: s.spiR, Suite: s.suite, Keys: s.keys}.IKEKeyLogLine()
+	return "uat:ikev2_decryption_table:" + line
 }
 
 // TestTsharkAgrees has an independent dissector read what the codec wrote:

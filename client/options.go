@@ -1,0 +1,116 @@
+package client
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2"
+	"github.com/vpnc-go/vpnc-go/ikev2/certs"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+)
+
+// AuthMethod is how the client authenticates, named as AnyConnect profiles
+// name them (AuthMethodDuringIKENegotiation).
+type AuthMethod string
+
+const (
+	AuthAnyConnect AuthMethod = "EAP-AnyConnect"
+	AuthMSCHAPv2   AuthMethod = "EAP-MSCHAPv2"
+	AuthMD5        AuthMethod = "EAP-MD5"
+	AuthGTC        AuthMethod = "EAP-GTC"
+	AuthRSA        AuthMethod = "IKE-RSA"
+	AuthECDSA      AuthMethod = "IKE-ECDSA"
+)
+
+// AuthMethods lists every method in the profile's spelling.
+var AuthMethods = []AuthMethod{AuthAnyConnect, AuthMSCHAPv2, AuthMD5, AuthGTC, AuthRSA, AuthECDSA}
+
+// ParseAuthMethod accepts a method name in any letter case.
+func ParseAuthMethod(s string) (AuthMethod, error) {
+	for _, m := range AuthMethods {
+		if strings.EqualFold(string(m), strings.TrimSpace(s)) {
+			return m, nil
+		}
+	}
+	names := make([]string, len(AuthMethods))
+	for i, m := range AuthMethods {
+		names[i] = string(m)
+	}
+	return "", fmt.Errorf("unknown authentication method %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// usesCertificate reports whether the method signs with a client
+// certificate instead of EAP.
+func (m AuthMethod) usesCertificate() bool { return m == AuthRSA || m == AuthECDSA }
+
+// Options describe one connection.
+type Options struct {
+	// Server is the headend: a host name or address, optionally with a
+	// port (the IKE port, 500 by default). Backups are tried in order when
+	// it does not answer within AuthTimeout.
+	Server      string
+	Backups     []string
+	AuthTimeout time.Duration // 12 s (the profile default) when zero
+
+	Auth     AuthMethod
+	Group    string   // the AnyConnect tunnel group (profile UserGroup)
+	Identity *wire.ID // IDi; the AnyConnect identity when nil
+	Username string
+	Password string // empty: asked through a FormEvent
+
+	// ClientCert authenticates IKE-RSA/IKE-ECDSA and the certificate path
+	// of EAP-AnyConnect.
+	ClientCert *certs.ClientCredentials
+	// CAFile adds trusted CAs; Pins are "pin-sha256:..." values.
+	CAFile string
+	Pins   []string
+	// ServerName is what the headend's certificate must name; the host
+	// part of Server when empty.
+	ServerName string
+
+	IKEProposals string // proposal strings; defaults when empty
+	ESPProposals string
+	Timers       ikev2.Timers
+
+	// HostScan is the user's posture-check wrapper, run when the headend
+	// demands a host scan; nil: such headends are refused.
+	HostScan func(eap.HostScanRequest) (string, error)
+
+	NoRoutes bool
+	NoDNS    bool
+	// LocalLAN keeps the local networks off the tunnel when the headend
+	// allows it (profile LocalLanAccess).
+	LocalLAN bool
+	// AutoReconnect reconnects when the headend stops answering.
+	AutoReconnect bool
+	// KeyLog, when set, receives the IKE and ESP keys in Wireshark's
+	// key-table formats. It defeats the encryption: debugging only.
+	KeyLog io.Writer
+	// Log receives debug lines (never secrets).
+	Log func(format string, args ...any)
+}
+
+func (o *Options) check() error {
+	if strings.TrimSpace(o.Server) == "" {
+		return fmt.Errorf("no headend given")
+	}
+	if o.Auth == "" {
+		o.Auth = AuthAnyConnect
+	}
+	if _, err := ParseAuthMethod(string(o.Auth)); err != nil {
+		return err
+	}
+	if o.Auth.usesCertificate() && o.ClientCert == nil {
+		return fmt.Errorf("%s needs a client certificate", o.Auth)
+	}
+	if o.AuthTimeout == 0 {
+		o.AuthTimeout = 12 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = func(string, ...any) {}
+	}
+	return nil
+}
