@@ -136,11 +136,16 @@ var (
 	vidCiscoFragmentation = []byte{0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3}
 )
 
-// ciscoVendorIDs are sent in IKE_SA_INIT by an AnyConnect client (and the
-// first three by an ASA).
-func ciscoVendorIDs(client bool) []wire.Payload {
-	ids := [][]byte{vidCiscoDeleteReason, vidCiscoCopyright, vidCiscoFragmentation, vidCiscoGREMode}
-	if client {
+// ciscoVendorIDs are the vendor IDs of IKE_SA_INIT: the Cisco peer ones
+// (an ASA sends these) when cisco is set, and those an AnyConnect client
+// sends with EAP-AnyConnect when anyConnect is. A headend tells an
+// EAP-AnyConnect client by CISCO-ANYCONNECT-EAP.
+func ciscoVendorIDs(cisco, anyConnect bool) []wire.Payload {
+	var ids [][]byte
+	if cisco {
+		ids = append(ids, vidCiscoDeleteReason, vidCiscoCopyright, vidCiscoFragmentation, vidCiscoGREMode)
+	}
+	if anyConnect {
 		ids = append(ids, vidCiscoStrap, vidCiscoEAP, vidCiscoNGE)
 	}
 	out := make([]wire.Payload, len(ids))

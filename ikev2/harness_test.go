@@ -162,9 +162,9 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 		Credentials: p.server,
 
 		VerifyClient: p.verifier("", x509.ExtKeyUsageClientAuth),
-		AskIdentity:  func(wire.ID) bool { return o.method != "anyconnect" },
+		AskIdentity:  func(c EAPClient) bool { return !c.AnyConnect },
 		EAP: func(c EAPClient) (eap.Authenticator, error) {
-			if o.method == "anyconnect" {
+			if c.AnyConnect {
 				return anyConnectHeadend(t, c, o), nil
 			}
 			user := c.Identity

@@ -138,9 +138,8 @@ func (i *Initiator) sendInit(now time.Time) {
 		&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
 		&wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)},
 	)
-	if i.cfg.CiscoVendorIDs {
-		ps = append(ps, ciscoVendorIDs(true)...)
-	}
+	_, anyConnect := i.cfg.EAP.(*eap.AnyConnectPeer)
+	ps = append(ps, ciscoVendorIDs(i.cfg.CiscoVendorIDs, anyConnect)...)
 	sa.nextID = 0
 	sa.pending = nil
 	sa.request(now, wire.IKE_SA_INIT, ps, i.onInitReply)

@@ -36,6 +36,9 @@ type EAPClient struct {
 	Remote   netip.AddrPort
 	ID       wire.ID
 	Identity string // the EAP-Identity answer, "" when not asked
+	// AnyConnect tells that the client announced EAP-AnyConnect with the
+	// CISCO-ANYCONNECT-EAP vendor ID.
+	AnyConnect bool
 	// InitiatorOctets returns what the client's signatures cover (RFC 7296
 	// section 2.15), for EAP-AnyConnect's certificate path; PRFHash is the
 	// negotiated PRF's hash, which that signature uses.
@@ -57,7 +60,7 @@ type ResponderConfig struct {
 	// IKE_AUTH has no AUTH). AskIdentity says whether to ask the client's
 	// EAP identity first (EAP-AnyConnect has no such round).
 	EAP         func(EAPClient) (eap.Authenticator, error)
-	AskIdentity func(idi wire.ID) bool
+	AskIdentity func(EAPClient) bool
 	// Assign leases an address and settings to an authenticated client.
 	Assign func(ClientInfo) (*Lease, error)
 
@@ -96,6 +99,7 @@ type Session struct {
 	ni, nr  []byte
 	idi     wire.ID
 	hashes  []ikecrypto.HashAlgorithm
+	acVID   bool // the client sent CISCO-ANYCONNECT-EAP
 	auth    eap.Authenticator
 	eapID   uint8
 	inEAP   bool // an EAP conversation is running
@@ -354,6 +358,8 @@ func (sess *Session) answerInit(now time.Time, m *wire.Message, chosen wire.Prop
 			sa.ciscoFrag = cfg.CiscoVendorIDs
 		case string(vidCiscoCopyright), string(vidCiscoDeleteReason):
 			sa.ciscoPeer = true
+		case string(vidCiscoEAP):
+			sess.acVID = true
 		}
 	}
 	if sa.ciscoFrag && sa.ciscoPeer {
@@ -378,9 +384,7 @@ func (sess *Session) answerInit(now time.Time, m *wire.Message, chosen wire.Prop
 		ps = append(ps, &wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED})
 	}
 	ps = append(ps, &wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)})
-	if cfg.CiscoVendorIDs {
-		ps = append(ps, ciscoVendorIDs(false)...)
-	}
+	ps = append(ps, ciscoVendorIDs(cfg.CiscoVendorIDs, false)...)
 	sa.peerNext = 1
 	sa.respond(m.Header, ps)
 	sess.msg2 = sa.cached[0]

@@ -21,7 +21,7 @@ func (sess *Session) responderOctets() []byte {
 }
 
 func (sess *Session) eapClient(identity string) EAPClient {
-	return EAPClient{Remote: sess.sa.remote, ID: sess.idi, Identity: identity,
+	return EAPClient{Remote: sess.sa.remote, ID: sess.idi, Identity: identity, AnyConnect: sess.acVID,
 		InitiatorOctets: sess.initiatorOctets, PRFHash: sess.sa.prf.Hash()}
 }
 
@@ -99,7 +99,7 @@ func (sess *Session) auth1(now time.Time, ps []wire.Payload) ([]wire.Payload, er
 		return authFailed(), errors.New("the client asks for EAP, which is not configured")
 	}
 	var first *eap.Packet
-	if cfg.AskIdentity != nil && cfg.AskIdentity(sess.idi) {
+	if cfg.AskIdentity != nil && cfg.AskIdentity(sess.eapClient("")) {
 		sess.eapID = 1
 		first = eap.NewIdentityRequest(sess.eapID, "")
 	} else {

@@ -61,7 +61,7 @@ func (p *Policy) ResponderConfig() (ikev2.ResponderConfig, error) {
 				DPD: cfg.Crypto.DPD.Duration},
 			Log: p.log,
 		},
-		AskIdentity:  func(id wire.ID) bool { return !isAnyConnect(id) },
+		AskIdentity:  func(c ikev2.EAPClient) bool { return !c.AnyConnect },
 		EAP:          p.eapFor,
 		Assign:       p.assign,
 		VerifyClient: p.verifyClient,
@@ -89,13 +89,6 @@ func (p *Policy) ResponderConfig() (ikev2.ResponderConfig, error) {
 		rc.Identity = wire.ID{IDType: wire.ID_FQDN, Data: []byte(cfg.Identity)}
 	}
 	return rc, nil
-}
-
-// isAnyConnect tells an AnyConnect client by its identity (shared notes
-// section 2: type 201, or 11 when configured so).
-func isAnyConnect(id wire.ID) bool {
-	return (id.IDType == ikev2.AnyConnectIDType || id.IDType == wire.ID_KEY_ID) &&
-		string(id.Data) == string(ikev2.AnyConnectIdentity.Data)
 }
 
 // groupAuth tells the lease policy which tunnel group a standard EAP
@@ -129,7 +122,9 @@ func (p *Policy) standardGroup(id ikev2.EAPClient) (*TunnelGroup, error) {
 // eapFor picks a client's EAP method: EAP-AnyConnect for AnyConnect
 // clients, their tunnel group's method for the others.
 func (p *Policy) eapFor(c ikev2.EAPClient) (eap.Authenticator, error) {
-	if isAnyConnect(c.ID) {
+	// An AnyConnect client announces the method with a vendor ID; the
+	// IDi (*$AnyConnectClient$*) is the same with standard methods.
+	if c.AnyConnect {
 		return p.anyConnect(c), nil
 	}
 	g, err := p.standardGroup(c)

@@ -1,0 +1,130 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/client/netcfg"
+	"github.com/vpnc-go/vpnc-go/ikev2"
+)
+
+// allTraffic is what the client's CHILD SA carries: the kernel's routes
+// decide what enters the TUN device, the SA takes all of it.
+var allTraffic = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+
+// apply carries out the state machine's actions. It returns a closedError
+// when the IKE SA ended, any other error when the OS side failed.
+func (c *conn) apply(ctx context.Context, acts []ikev2.Action) error {
+	s := c.s
+	for _, a := range acts {
+		switch a := a.(type) {
+		case ikev2.Send:
+			if err := c.dp.SendIKE(a.To, a.Encap, a.Datagrams); err != nil {
+				s.opts.Log("sending to %s: %v", a.To, err)
+			}
+		case ikev2.Progress:
+			if st, ok := stagesOf[a.Stage]; ok {
+				detail := a.Detail
+				if a.Stage == ikev2.StageSAInit {
+					detail = c.remote.String()
+				}
+				s.emit(ctx, StageEvent{Stage: st, Detail: detail})
+			}
+		case ikev2.NeedInput:
+			s.emit(ctx, FormEvent{Form: a.Form})
+		case ikev2.IKEKeys:
+			s.keyLog(a.IKEKeyLogLine(), "IKE SA keys")
+		case ikev2.InstallChild:
+			if err := c.dp.Install(a.SA, allTraffic); err != nil {
+				return fmt.Errorf("installing %s: %w", a.SA, err)
+			}
+			for _, l := range a.SA.ESPKeyLogLines() {
+				s.keyLog(l, "ESP SA keys")
+			}
+		case ikev2.RemoveChild:
+			c.dp.Remove(a.SA)
+		case ikev2.Established:
+			if err := c.established(ctx, a); err != nil {
+				return err
+			}
+		case ikev2.Closed:
+			c.teardown()
+			return closedError{a.Err}
+		}
+	}
+	return nil
+}
+
+// keyLog writes one key-table line. The first one carries a warning.
+func (s *Session) keyLog(line, what string) {
+	if s.opts.KeyLog == nil {
+		return
+	}
+	fmt.Fprintf(s.opts.KeyLog, "%s\n", line)
+	s.opts.Log("wrote %s to the key log: anyone with it can decrypt this session", what)
+}
+
+// established configures the OS for the tunnel and reports it up.
+func (c *conn) established(ctx context.Context, e ikev2.Established) error {
+	s := c.s
+	tc := e.Config
+	s.emit(ctx, StageEvent{Stage: StageConfiguring})
+	dev, mtu := c.dp.Device()
+	nc := netcfg.Config{Interface: dev, MTU: mtu, Headend: tc.Headend.Addr()}
+	for _, p := range []netip.Prefix{tc.Address4, tc.Address6} {
+		if p.IsValid() {
+			nc.Addresses = append(nc.Addresses, p)
+		}
+	}
+	if len(nc.Addresses) == 0 {
+		return fmt.Errorf("the headend assigned no address")
+	}
+	if !s.opts.NoRoutes {
+		nc.Include = tc.Include
+		nc.Exclude = append(nc.Exclude, tc.Exclude...)
+		if s.opts.LocalLAN {
+			nc.Exclude = append(nc.Exclude, tc.LocalLAN...)
+		}
+	}
+	if !s.opts.NoDNS {
+		nc.DNS, nc.Domains = tc.DNS, tc.Domains
+		// A split tunnel with domains resolves only those through it.
+		nc.SplitDNS = len(tc.Domains) > 0 && !fullTunnel(tc.Include)
+	}
+	if s.deps.NetConfig != nil {
+		if err := s.deps.NetConfig.Apply(ctx, nc); err != nil {
+			return fmt.Errorf("configuring the system for the tunnel: %w", err)
+		}
+		c.applied = true
+	}
+	c.up, c.wasUp = true, true
+	s.emit(ctx, StageEvent{Stage: StageConnected, Detail: tc.Headend.String()})
+	s.emit(ctx, ConnectedEvent{Settings: Settings{
+		Headend: tc.Headend, Address4: tc.Address4, Address6: tc.Address6, DNS: tc.DNS, Domains: tc.Domains,
+		Routes: nc.Include, Exclude: nc.Exclude, Banner: tc.Banner, IKESuite: tc.IKESuite.String(),
+		ESPSuite: tc.ESPSuite.String(), MTU: mtu, Device: dev, SetupTime: time.Since(c.started), Tunnel: tc,
+	}})
+	return nil
+}
+
+func fullTunnel(ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Bits() == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// teardown undoes the OS configuration of this attempt.
+func (c *conn) teardown() {
+	if c.applied && c.s.deps.NetConfig != nil {
+		if err := c.s.deps.NetConfig.Revert(context.Background()); err != nil {
+			c.s.opts.Log("restoring the system configuration: %v", err)
+		}
+		c.applied = false
+	}
+	c.up = false
+}
