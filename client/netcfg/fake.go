@@ -18,8 +18,8 @@ type Call struct {
 // while applied fails with ErrApplied, Revert is idempotent.
 type Fake struct {
 	mu sync.Mutex
-	// ApplyErr and RevertErr, when set, are returned by the next calls;
-	// a failed Apply leaves nothing applied, as the real one.
+	// ApplyErr and RevertErr, while set, are returned by every call; a
+	// failed Apply leaves nothing applied, as the real one does.
 	ApplyErr  error
 	RevertErr error
 	// FailApply, when set, is asked on each Apply and may return an error.
