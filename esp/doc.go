@@ -65,5 +65,11 @@
 // update (never during cryptography), and the per-call scratch state (HMAC,
 // CBC mode, nonce) comes from a per-SA sync.Pool.
 //
-// Not here yet: the batched TUN <-> UDP pipeline (sockets, TUN, ordering per SA).
+// # Tunnel
+//
+// [Tunnel] is the data plane around the SAs: batched TUN reads and writes,
+// batched ESP-in-UDP I/O (recvmmsg/sendmmsg with UDP GSO/GRO on Linux), crypto
+// on all cores with the order kept per SA, SA selection by longest prefix
+// match, make-before-break rekeys, NAT keepalives, and the IKE datagrams that
+// share its sockets.
 package esp

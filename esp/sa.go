@@ -184,6 +184,19 @@ func (sa *OutboundSA) EncapProto(buf []byte, off, n int, nextHeader byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
+	return sa.seal(buf, off, n, nextHeader, seq), nil
+}
+
+// seal is EncapProto with a sequence number taken earlier from nextSeq and
+// the buffer already checked. The Tunnel takes the numbers in the order the
+// packets leave and seals them on several cores, so that the wire order and
+// the sequence order agree (a peer with a small replay window, strongSwan's
+// default is 32, would drop packets that overtake each other by more).
+func (sa *OutboundSA) seal(buf []byte, off, n int, nextHeader byte, seq uint64) []byte {
+	s := sa.suite
+	hdr := 8 + s.ivLen
+	padLen := (s.align - (n+2)%s.align) % s.align
+	ctLen := n + padLen + 2
 	pkt := buf[off-hdr : off+ctLen+s.icvLen : off+ctLen+s.icvLen]
 	binary.BigEndian.PutUint32(pkt[0:4], sa.spi)
 	binary.BigEndian.PutUint32(pkt[4:8], uint32(seq))
@@ -227,7 +240,16 @@ func (sa *OutboundSA) EncapProto(buf []byte, off, n int, nextHeader byte) ([]byt
 	sa.pool.Put(sc)
 	sa.cnt.packets.Add(1)
 	sa.cnt.bytes.Add(uint64(n))
-	return pkt, nil
+	return pkt
+}
+
+// room reports whether buf[off:off+n] can be sealed in place.
+func (sa *OutboundSA) room(buf []byte, off, n int) bool {
+	s := sa.suite
+	if off < 8+s.ivLen || n < 0 || off > len(buf) || n > len(buf)-off {
+		return false
+	}
+	return n+(s.align-(n+2)%s.align)%s.align+2+s.icvLen <= len(buf)-off
 }
 
 // InboundSA decapsulates the packets of one inbound CHILD SA.
