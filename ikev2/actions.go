@@ -106,6 +106,10 @@ type ChildSA struct {
 	Created       time.Time
 	// Remote is where ESP in UDP goes: the peer's address, port 4500.
 	Remote netip.AddrPort
+	// Initiated says we initiated the exchange that made this SA: the peer
+	// has it installed already, so the data plane may send on it at once
+	// (otherwise it waits for the peer's first packet on it).
+	Initiated bool
 
 	rekeyAt   time.Time
 	rekeying  bool     // a CREATE_CHILD_SA of ours is in flight for it

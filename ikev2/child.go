@@ -125,7 +125,7 @@ func (sa *ikeSA) childByOut(spi uint32) *ChildSA {
 // the old one.
 func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 	old.rekeying = true
-	c := &ChildSA{InSPI: sa.newSPI(), TSi: old.TSi, TSr: old.TSr}
+	c := &ChildSA{InSPI: sa.newSPI(), TSi: old.TSi, TSr: old.TSr, Initiated: true}
 	ni := sa.nonce()
 	ps := []wire.Payload{
 		&wire.Notify{Protocol: wire.ProtoESP, SPI: spiBytes(old.InSPI), NotifyType: wire.REKEY_SA},

@@ -468,7 +468,7 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 		sa.fail(fmt.Errorf("%w: IKE_AUTH answer without traffic selectors", ErrProtocol))
 		return
 	}
-	c := &ChildSA{InSPI: i.childIn, OutSPI: out, Suite: suite, TSi: tsi, TSr: tsr}
+	c := &ChildSA{InSPI: i.childIn, OutSPI: out, Suite: suite, TSi: tsi, TSr: tsr, Initiated: true}
 	if err := sa.childKeys(c, nil, i.ni, i.nr, true); err != nil {
 		sa.fail(err)
 		return

@@ -17,6 +17,7 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newConnectCmd())
 	root.AddCommand(newProfilesCmd())
 	return root
 }

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/vpnc-go/vpnc-go/client"
+	"github.com/vpnc-go/vpnc-go/client/netcfg"
+	"github.com/vpnc-go/vpnc-go/ikev2/certs"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/profile"
+)
+
+type connectFlags struct {
+	profiles       profilesFlags
+	user, group    string
+	passwdOnStdin  bool
+	cafile         string
+	servercert     []string
+	auth           string
+	ike, esp       string
+	noDNS, noRoute bool
+	keylog         string
+	verbose        bool
+	cert, key      string
+	certPassword   string
+	iface          string
+	mtu            int
+	dnsMode        string
+	stateFile      string
+	identity       string
+	noReconnect    bool
+}
+
+func newConnectCmd() *cobra.Command {
+	f := &connectFlags{}
+	cmd := &cobra.Command{
+		Use:   "connect [flags] [HOST]",
+		Short: "Connect to a headend and keep the tunnel up until interrupted",
+		Long: `Connect to a headend: HOST is a host name from an AnyConnect profile, or an
+address or name when the profiles allow manual host input (they do unless one
+forbids it). Without HOST, the profiles must hold exactly one IPsec host.
+
+vpnc-go prints one line per stage and a summary once the tunnel is up, then
+keeps it up until interrupted (Ctrl-C, SIGTERM), reconnecting when the headend
+stops answering. Routes, DNS and the TUN device are restored on exit.
+Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, f, args) },
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.profiles.files, "profile", nil, "AnyConnect profile `FILE` (repeatable)")
+	fl.StringArrayVar(&f.profiles.dirs, "profile-dir", nil, "read managed profiles from `DIR` instead of the system folders")
+	fl.StringVarP(&f.user, "user", "u", "", "user name")
+	fl.StringVarP(&f.group, "group", "g", "", "tunnel group (overrides the profile's UserGroup)")
+	fl.BoolVar(&f.passwdOnStdin, "passwd-on-stdin", false, "read the password from the first line of standard input")
+	fl.StringVar(&f.cafile, "cafile", "", "trust the CAs in `FILE` (PEM) besides the system roots")
+	fl.StringArrayVar(&f.servercert, "servercert", nil, "trust the headend key with this `pin-sha256:...` (repeatable)")
+	fl.StringVar(&f.auth, "auth", "", "authentication `METHOD`: EAP-AnyConnect, EAP-MSCHAPv2, EAP-MD5, EAP-GTC, IKE-RSA or IKE-ECDSA")
+	fl.StringVar(&f.ike, "ike", "", "IKE `PROPOSALS`, e.g. aes256gcm16-prfsha384-ecp384,aes192-sha1-modp1024 (weak suites only when named)")
+	fl.StringVar(&f.esp, "esp", "", "ESP `PROPOSALS`, e.g. aes256gcm16,aes256-sha1")
+	fl.BoolVar(&f.noDNS, "no-dns", false, "leave DNS alone")
+	fl.BoolVar(&f.noRoute, "no-routes", false, "leave routes alone (address and DNS are still set)")
+	fl.StringVar(&f.keylog, "keylog", "", "write IKE and ESP keys to `FILE` in Wireshark's formats (debugging only: it defeats the encryption)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print debug lines")
+	fl.StringVar(&f.cert, "cert", "", "client certificate `FILE` (PEM or PKCS#12) for IKE-RSA/IKE-ECDSA or a certificate request in EAP")
+	fl.StringVar(&f.key, "key", "", "private key `FILE` (PEM) when not inside --cert")
+	fl.StringVar(&f.certPassword, "cert-password", "", "password of a PKCS#12 --cert")
+	fl.StringVar(&f.iface, "interface", "vpnc0", "TUN device `NAME`")
+	fl.IntVar(&f.mtu, "mtu", client.DefaultMTU, "tunnel MTU (a 1500-byte path less the ESP-in-UDP overhead by default)")
+	fl.StringVar(&f.dnsMode, "dns", "auto", "how to set DNS: auto, resolved, file or none")
+	fl.StringVar(&f.stateFile, "state-file", netcfg.DefaultStateFile, "where changes to the system are recorded for crash recovery")
+	fl.StringVar(&f.identity, "ike-identity", "", "send this IDi (KEY_ID) instead of the AnyConnect identity (standards-only headends)")
+	fl.BoolVar(&f.noReconnect, "no-reconnect", false, "exit when the headend stops answering instead of reconnecting")
+	return cmd
+}
+
+// target resolves HOST through the profiles.
+func (f *connectFlags) target(host string) (*profile.Target, error) {
+	cat := f.profiles.discover()
+	for _, p := range cat.Problems() {
+		fmt.Fprintln(os.Stderr, "profile:", p)
+	}
+	if host == "" {
+		var ipsec []string
+		for _, e := range cat.Entries {
+			if e.Supported {
+				ipsec = append(ipsec, e.Name)
+			}
+		}
+		if len(ipsec) != 1 {
+			return nil, fmt.Errorf("name the headend: the profiles hold %d IPsec hosts (%s)", len(ipsec), strings.Join(ipsec, ", "))
+		}
+		host = ipsec[0]
+	}
+	return cat.Lookup(host)
+}
+
+// options builds the session options from the profile target and flags.
+func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
+	o := client.Options{
+		Server:        addressString(t.Address),
+		Group:         t.UserGroup,
+		Auth:          client.AuthMethod(t.AuthMethod),
+		AutoReconnect: t.AutoReconnect && !f.noReconnect,
+		LocalLAN:      t.LocalLanAccess,
+		AuthTimeout:   t.AuthenticationTimeout,
+		Username:      f.user,
+		CAFile:        f.cafile,
+		Pins:          f.servercert,
+		IKEProposals:  f.ike,
+		ESPProposals:  f.esp,
+		NoDNS:         f.noDNS || f.dnsMode == "none",
+		NoRoutes:      f.noRoute,
+	}
+	if t.Manual {
+		o.AutoReconnect = !f.noReconnect
+	}
+	for _, b := range t.Backups {
+		o.Backups = append(o.Backups, addressString(b))
+	}
+	if f.group != "" {
+		o.Group = f.group
+	}
+	if f.auth != "" {
+		m, err := client.ParseAuthMethod(f.auth)
+		if err != nil {
+			return o, fmt.Errorf("--auth: %w", err)
+		}
+		o.Auth = m
+	}
+	identity := t.IKEIdentity
+	if f.identity != "" {
+		identity = f.identity
+	}
+	if identity != "" {
+		o.Identity = &wire.ID{IDType: wire.ID_KEY_ID, Data: []byte(identity)}
+	}
+	if f.cert != "" {
+		cred, err := certs.LoadClientCredentials(f.cert, f.key, []byte(f.certPassword))
+		if err != nil {
+			return o, err
+		}
+		o.ClientCert = cred
+	}
+	return o, nil
+}
+
+func addressString(a profile.Address) string {
+	if strings.Contains(a.Host, ":") {
+		return a.Host // an IPv6 literal: IKE port 500
+	}
+	return a.Host
+}
+
+func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
+	out := cmd.OutOrStdout()
+	host := ""
+	if len(args) == 1 {
+		host = args[0]
+	}
+	t, err := f.target(host)
+	if err != nil {
+		return err
+	}
+	o, err := f.options(t)
+	if err != nil {
+		return err
+	}
+	if f.passwdOnStdin {
+		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("reading the password from standard input: %w", err)
+		}
+		o.Password = strings.TrimRight(line, "\r\n")
+	}
+	if f.verbose {
+		o.Log = func(format string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "debug: "+format+"\n", a...) }
+	}
+	if f.keylog != "" {
+		kl, err := os.OpenFile(f.keylog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer kl.Close()
+		o.KeyLog = kl
+		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: writing IKE and ESP keys to %s: anyone who reads it can decrypt this session\n", f.keylog)
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("connect needs root (or CAP_NET_ADMIN) to create the TUN device and set routes; run it with sudo")
+	}
+	dnsMode, err := netcfg.ParseDNSMode(f.dnsMode)
+	if err != nil {
+		return err
+	}
+	ncOpts := netcfg.Options{StateFile: f.stateFile, DNS: dnsMode, NoRoutes: f.noRoute}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := netcfg.Recover(ctx, ncOpts); err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning: undoing what a previous run left:", err)
+	}
+	nc, err := netcfg.NewLinux(ncOpts)
+	if err != nil {
+		return err
+	}
+	s, err := client.New(o, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "connecting to %s (%s, %s)\n", t.Name, o.Server, o.Auth)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return printEvents(cmd, s, done)
+}
+
+// printEvents prints a line per event and asks forms on the terminal.
+func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error {
+	out := cmd.OutOrStdout()
+	for e := range s.Events() {
+		switch e := e.(type) {
+		case client.StageEvent:
+			if e.Detail != "" {
+				fmt.Fprintf(out, "%s: %s\n", e.Stage, e.Detail)
+			} else {
+				fmt.Fprintf(out, "%s\n", e.Stage)
+			}
+		case client.FormEvent:
+			for {
+				a, err := askForm(cmd, e.Form)
+				if err != nil {
+					s.Disconnect()
+					break
+				}
+				if err := s.Answer(a); err != nil {
+					fmt.Fprintln(out, "  ", err)
+					continue
+				}
+				break
+			}
+		case client.ConnectedEvent:
+			printSettings(out, e.Settings)
+		case client.ErrorEvent:
+			fmt.Fprintln(cmd.ErrOrStderr(), "error:", e.Err)
+		case client.DisconnectedEvent:
+			if e.Err != nil {
+				fmt.Fprintln(out, "disconnected:", e.Err)
+			} else {
+				fmt.Fprintln(out, "disconnected")
+			}
+		}
+	}
+	return <-done
+}
+
+func printSettings(w io.Writer, st client.Settings) {
+	fmt.Fprintf(w, "tunnel up in %s\n", st.SetupTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "  headend   %s\n", st.Headend)
+	fmt.Fprintf(w, "  device    %s (MTU %d)\n", st.Device, st.MTU)
+	if st.Address4.IsValid() {
+		fmt.Fprintf(w, "  address   %s\n", st.Address4)
+	}
+	if st.Address6.IsValid() {
+		fmt.Fprintf(w, "  address   %s\n", st.Address6)
+	}
+	fmt.Fprintf(w, "  routes    %s\n", joinAny(st.Routes))
+	if len(st.Exclude) > 0 {
+		fmt.Fprintf(w, "  excluded  %s\n", joinAny(st.Exclude))
+	}
+	if len(st.DNS) > 0 {
+		fmt.Fprintf(w, "  DNS       %s (domains %s)\n", joinAny(st.DNS), strings.Join(st.Domains, " "))
+	}
+	fmt.Fprintf(w, "  IKE       %s\n  ESP       %s\n", st.IKESuite, st.ESPSuite)
+	if st.Banner != "" {
+		fmt.Fprintf(w, "banner:\n%s\n", st.Banner)
+	}
+}
+
+func joinAny[T fmt.Stringer](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = x.String()
+	}
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, " ")
+}
+
+// askForm asks each visible field on the terminal; passwords without echo.
+func askForm(cmd *cobra.Command, form *eap.Form) (eap.FormAnswer, error) {
+	out := cmd.OutOrStdout()
+	for _, s := range []string{form.Title, form.Banner, form.Message} {
+		if s != "" {
+			fmt.Fprintln(out, s)
+		}
+	}
+	if form.Error != "" {
+		fmt.Fprintln(out, "error:", form.Error)
+	}
+	in := bufio.NewReader(cmd.InOrStdin())
+	a := eap.FormAnswer{}
+	for _, fl := range form.Fields {
+		label := fl.Label
+		if label == "" {
+			label = fl.Name
+		}
+		switch fl.Kind {
+		case eap.FieldHidden:
+			continue
+		case eap.FieldSelect:
+			for i, o := range fl.Options {
+				fmt.Fprintf(out, "  %d) %s\n", i+1, o.Label)
+			}
+		}
+		if fl.Value != "" && fl.Kind != eap.FieldPassword {
+			label += " [" + fl.Value + "]"
+		}
+		fmt.Fprintf(out, "%s: ", strings.TrimSuffix(label, ":"))
+		var v string
+		if fl.Kind == eap.FieldPassword && term.IsTerminal(int(os.Stdin.Fd())) {
+			b, err := term.ReadPassword(int(os.Stdin.Fd()))
+			fmt.Fprintln(out)
+			if err != nil {
+				return nil, err
+			}
+			v = string(b)
+		} else {
+			line, err := in.ReadString('\n')
+			if err != nil && line == "" {
+				return nil, fmt.Errorf("reading %s: %w", label, err)
+			}
+			v = strings.TrimRight(line, "\r\n")
+		}
+		if fl.Kind == eap.FieldSelect {
+			var n int
+			if _, err := fmt.Sscan(v, &n); err == nil && n >= 1 && n <= len(fl.Options) {
+				v = fl.Options[n-1].Value
+			}
+		}
+		if v == "" {
+			v = fl.Value
+		}
+		a[fl.Name] = v
+	}
+	return a, nil
+}
