@@ -224,6 +224,10 @@ func (s *Session) candidates(ctx context.Context) ([]netip.AddrPort, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if a, err := netip.ParseAddr(host); err == nil {
+			out = append(out, netip.AddrPortFrom(a, port))
+			continue
+		}
 		s.emit(ctx, StageEvent{Stage: StageResolving, Detail: host})
 		addrs, err := s.deps.Resolve(host)
 		if err != nil {

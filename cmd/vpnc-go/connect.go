@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -205,7 +206,12 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	ncOpts := netcfg.Options{StateFile: f.stateFile, DNS: dnsMode, NoRoutes: f.noRoute}
+	level := slog.LevelWarn
+	if f.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	ncOpts := netcfg.Options{StateFile: f.stateFile, DNS: dnsMode, NoRoutes: f.noRoute, Logger: logger}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := netcfg.Recover(ctx, ncOpts); err != nil {
@@ -228,9 +234,14 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 // printEvents prints a line per event and asks forms on the terminal.
 func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error {
 	out := cmd.OutOrStdout()
+	var last client.StageEvent
 	for e := range s.Events() {
 		switch e := e.(type) {
 		case client.StageEvent:
+			if e == last {
+				continue // one line per stage, not per EAP round
+			}
+			last = e
 			if e.Detail != "" {
 				fmt.Fprintf(out, "%s: %s\n", e.Stage, e.Detail)
 			} else {

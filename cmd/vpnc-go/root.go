@@ -18,6 +18,8 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	}
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newConnectCmd())
+	root.AddCommand(newResponderCmd())
+	root.AddCommand(newDemoCmd())
 	root.AddCommand(newProfilesCmd())
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	_ "embed"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -110,3 +111,10 @@ func GeneratePKI(dir, host, user string) error {
 	}
 	return nil
 }
+
+// SeedConfig is the annotated example configuration that mirrors the seed
+// ASA (testdata/headend/asa-seed.toml links to it). Its relative file
+// names expect GeneratePKI's files beside it.
+//
+//go:embed asa-seed.toml
+var SeedConfig []byte

@@ -24,12 +24,8 @@ func seedConfig(t *testing.T) (*Config, string) {
 	if err := GeneratePKI(dir, "vpn.example.com", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("../../../testdata/headend/asa-seed.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "headend.toml")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := os.WriteFile(path, SeedConfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := Load(path)

@@ -1,0 +1,220 @@
+package headend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.zx2c4.com/wireguard/tun"
+
+	"github.com/vpnc-go/vpnc-go/esp"
+	"github.com/vpnc-go/vpnc-go/ikev2"
+)
+
+// Run serves clients with the headend emulator until ctx ends: IKE on UDP
+// 500 and 4500 of cfg.Listen, ESP in UDP on 4500, and a TUN device whose
+// traffic goes to this network namespace's networks. It sets
+// net.ipv4.ip_forward when cfg.Tunnel.Forward asks, routes the pools to
+// the TUN device, and undoes both when it returns.
+func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
+	pol, err := NewPolicy(cfg, logf)
+	if err != nil {
+		return err
+	}
+	rc, err := pol.ResponderConfig()
+	if err != nil {
+		return err
+	}
+	listen, _ := netip.ParseAddr(cfg.Listen)
+	rc.Local = netip.AddrPortFrom(listen, uint16(cfg.IKEPort))
+	srv, err := ikev2.NewServer(rc)
+	if err != nil {
+		return err
+	}
+	ike, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(rc.Local))
+	if err != nil {
+		return fmt.Errorf("IKE port: %w", err)
+	}
+	natt, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(listen, uint16(cfg.NATTPort))))
+	if err != nil {
+		ike.Close()
+		return fmt.Errorf("NAT-T port: %w", err)
+	}
+	name, mtu := cfg.Tunnel.Interface, cfg.Tunnel.MTU
+	if name == "" {
+		name = "vpnc-headend"
+	}
+	if mtu == 0 {
+		mtu = 1400
+	}
+	dev, err := tun.CreateTUN(name, mtu)
+	if err != nil {
+		ike.Close()
+		natt.Close()
+		return fmt.Errorf("creating TUN device %s: %w", name, err)
+	}
+	type inbound struct {
+		from  netip.AddrPort
+		encap bool
+		msg   []byte
+	}
+	in := make(chan inbound, 256)
+	tunnel, err := esp.NewTunnel(esp.TunnelConfig{
+		TUN:     dev,
+		Sockets: []esp.Socket{{Conn: natt}, {Conn: ike, RawIKE: true}},
+		OnIKE: func(from netip.AddrPort, encap bool, msg []byte) {
+			select {
+			case in <- inbound{from, encap, append([]byte(nil), msg...)}:
+			default:
+			}
+		},
+		Log: logf,
+	})
+	if err != nil {
+		dev.Close()
+		ike.Close()
+		natt.Close()
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tunDone := make(chan error, 1)
+	go func() { tunDone <- tunnel.Run(runCtx) }()
+	defer func() { tunnel.Close(); <-tunDone }()
+
+	undo, err := setupHost(name, cfg)
+	defer undo()
+	if err != nil {
+		return err
+	}
+	logf("headend listening on %s (IKE) and %s (NAT-T), tunnel device %s", ike.LocalAddr(), natt.LocalAddr(), name)
+
+	apply := func(acts []ikev2.Action) {
+		for _, a := range acts {
+			switch a := a.(type) {
+			case ikev2.Send:
+				if err := tunnel.SendIKE(a.To, a.Encap, a.Datagrams); err != nil {
+					logf("sending to %s: %v", a.To, err)
+				}
+			case ikev2.InstallChild:
+				if err := installChild(tunnel, a.SA); err != nil {
+					logf("installing %s: %v", a.SA, err)
+				}
+			case ikev2.RemoveChild:
+				tunnel.Remove(a.SA.InSPI)
+			case ikev2.Established:
+				logf("session up: %s from %s, address %s, %s / %s", a.User, a.Config.Headend, a.Config.Address4.Addr(),
+					a.Config.IKESuite, a.Config.ESPSuite)
+			case ikev2.Closed:
+				if a.Err != nil {
+					logf("session ended: %v", a.Err)
+				} else {
+					logf("session ended")
+				}
+			}
+		}
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := time.Hour
+		if d := srv.NextDeadline(); !d.IsZero() {
+			wait = max(time.Until(d), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case m := <-in:
+			apply(srv.HandleDatagram(time.Now(), m.from, m.encap, m.msg))
+		case <-timer.C:
+			apply(srv.HandleTimeout(time.Now()))
+		case err := <-tunDone:
+			tunDone <- err
+			return fmt.Errorf("data plane: %w", err)
+		case <-ctx.Done():
+			// Tell every client, and give the Deletes a moment.
+			apply(srv.Close(time.Now()))
+			deadline := time.After(2 * time.Second)
+			for srv.Sessions() > 0 {
+				select {
+				case m := <-in:
+					apply(srv.HandleDatagram(time.Now(), m.from, m.encap, m.msg))
+				case <-deadline:
+					return nil
+				}
+			}
+			return nil
+		}
+	}
+}
+
+// installChild installs a client's CHILD SA: it carries the client's
+// addresses, which the narrowed TSi names.
+func installChild(t *esp.Tunnel, c *ikev2.ChildSA) error {
+	var inner []netip.Prefix
+	for _, ts := range c.TSi {
+		inner = append(inner, ts.Prefixes()...)
+	}
+	inCfg := esp.Config{SPI: c.InSPI, Encr: c.Suite.Encr, EncrKeyBits: int(c.Suite.KeyBits), Integ: c.Suite.Integ,
+		ESN: c.Suite.ESN, EncrKey: c.In.Encr, IntegKey: c.In.Integ}
+	outCfg := inCfg
+	outCfg.SPI, outCfg.EncrKey, outCfg.IntegKey = c.OutSPI, c.Out.Encr, c.Out.Integ
+	in, err := esp.NewInboundSA(inCfg)
+	if err != nil {
+		return err
+	}
+	out, err := esp.NewOutboundSA(outCfg)
+	if err != nil {
+		return err
+	}
+	return t.Install(esp.SAPair{In: in, Out: out, Peer: c.Remote, Inner: inner, SendNow: c.Initiated})
+}
+
+// setupHost brings the TUN device up, routes the pools to it and turns on
+// IPv4 forwarding when configured; the returned function undoes all that.
+func setupHost(dev string, cfg *Config) (undo func(), err error) {
+	var undos []func()
+	undo = func() {
+		for i := len(undos) - 1; i >= 0; i-- {
+			undos[i]()
+		}
+	}
+	link, err := netlink.LinkByName(dev)
+	if err != nil {
+		return undo, err
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return undo, fmt.Errorf("bringing %s up: %w", dev, err)
+	}
+	for name, p := range cfg.Pools {
+		dst := netip.PrefixFrom(p.first, p.bits).Masked()
+		r := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixNet(dst), Scope: netlink.SCOPE_LINK}
+		if err := netlink.RouteAdd(r); err != nil && !errors.Is(err, os.ErrExist) {
+			return undo, fmt.Errorf("routing pool %s (%s) to %s: %w", name, dst, dev, err)
+		}
+		undos = append(undos, func() { netlink.RouteDel(r) })
+	}
+	if cfg.Tunnel.Forward {
+		const knob = "/proc/sys/net/ipv4/ip_forward"
+		old, err := os.ReadFile(knob)
+		if err != nil {
+			return undo, err
+		}
+		if strings.TrimSpace(string(old)) != "1" {
+			if err := os.WriteFile(knob, []byte("1\n"), 0o644); err != nil {
+				return undo, fmt.Errorf("enabling IPv4 forwarding: %w", err)
+			}
+			undos = append(undos, func() { os.WriteFile(knob, old, 0o644) })
+		}
+	}
+	return undo, nil
+}
+
+func prefixNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
