@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,6 +45,7 @@ type demoOptions struct {
 	ike     string
 	verbose bool
 	out     io.Writer
+	exe     string // the vpnc-go binary to run in the namespaces; this one when empty
 }
 
 func newDemoCmd() *cobra.Command {
@@ -87,9 +89,12 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 	if os.Geteuid() != 0 {
 		return res, errors.New("the demo needs root: it creates network namespaces and TUN devices (try: sudo vpnc-go demo)")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return res, err
+	exe := o.exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return res, err
+		}
 	}
 	l, err := lab.New(fmt.Sprintf("vpncgo%d", os.Getpid()))
 	if err != nil {
@@ -119,6 +124,20 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 		return res, err
 	}
 	if err := l.Route("inside", "10.2.2.0/24", lab.HeadendIn); err != nil {
+		return res, err
+	}
+	// The group policy's DNS server, on the inside network: reachable only
+	// through the tunnel.
+	if _, err := l.Exec("inside", "ip", "addr", "add", lab.InsideDNS+"/24", "dev", "to-headend"); err != nil {
+		return res, err
+	}
+	dns, err := l.ServeDNS("inside", lab.InsideDNS+":53", map[string]netip.Addr{"intranet.corp.example": netip.MustParseAddr(lab.InsideAddr)})
+	if err != nil {
+		return res, err
+	}
+	defer dns.Close()
+	before, err := clientState(l)
+	if err != nil {
 		return res, err
 	}
 
@@ -153,9 +172,6 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 	}
 	if strings.HasPrefix(o.auth, "IKE-") {
 		args = append(args, "--cert", filepath.Join(l.Dir, headend.ClientCertFile), "--key", filepath.Join(l.Dir, headend.ClientKeyFile))
-		if err := useCertificateGroup(cfgPath); err != nil {
-			return res, err
-		}
 	}
 	args = append(args, "Demo ASA")
 	cp, err := l.Start("client", "client", "correct horse\n", args...)
@@ -181,6 +197,13 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 	}
 	fmt.Fprintln(o.out, indent(lastLines(out, 2)))
 
+	step("resolving intranet.corp.example with the headend's DNS server")
+	out, err = l.Exec("client", "getent", "ahostsv4", "intranet.corp.example")
+	if err != nil || !strings.Contains(out, lab.InsideAddr) {
+		return res, fmt.Errorf("the tunnel's DNS did not answer: %v\n%s", err, out)
+	}
+	fmt.Fprintln(o.out, indent(lastLines(out, 1)))
+
 	step("sending %d MB to %s:5201 through the tunnel", o.sizeMB, lab.InsideAddr)
 	tctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -194,23 +217,40 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 	if err := cp.Stop(10 * time.Second); err != nil {
 		return res, fmt.Errorf("client: %w\n%s", err, cp.Output())
 	}
-	if out, err := l.Exec("client", "ip", "link", "show", "vpnc0"); err == nil {
-		return res, fmt.Errorf("the client left its TUN device behind:\n%s", out)
+	after, err := clientState(l)
+	if err != nil {
+		return res, err
 	}
+	if after != before {
+		return res, fmt.Errorf("the client left changes behind:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	fmt.Fprintln(o.out, "   links, addresses, routes, rules and resolv.conf are as before")
 	fmt.Fprintf(o.out, "\ntime to connect: %s\nthroughput:      %.2f Gbit/s (%s, one TCP stream, %d MB)\n",
 		res.Connect, res.Transfer.Gbits(), o.esp, o.sizeMB)
 	return res, nil
 }
 
-// useCertificateGroup switches the demo headend's default tunnel group to
-// certificate authentication.
-func useCertificateGroup(cfgPath string) error {
-	b, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return err
+// clientState is what the client may change in its namespace: links,
+// addresses, routes, policy rules and resolv.conf. IPv6 link-local lines
+// are left out: the kernel adds them on its own once duplicate address
+// detection ends, whenever that is.
+func clientState(l *lab.Lab) (string, error) {
+	var b strings.Builder
+	for _, c := range [][]string{
+		{"ip", "-brief", "link"}, {"ip", "-brief", "addr"}, {"ip", "route", "show", "table", "all"},
+		{"ip", "-6", "route", "show", "table", "all"}, {"ip", "rule"}, {"cat", "/etc/resolv.conf"},
+	} {
+		out, err := l.Exec("client", c...)
+		if err != nil {
+			return "", err
+		}
+		for _, line := range strings.SplitAfter(out, "\n") {
+			if !strings.Contains(line, "fe80::") {
+				b.WriteString(line)
+			}
+		}
 	}
-	b = append(b, []byte("\n[tunnel-group.CERT]\nauth = \"certificate\"\ngroup-policy = \"GP-ASA\"\npool = \"VPNPOOL\"\n")...)
-	return os.WriteFile(cfgPath, b, 0o600)
+	return b.String(), nil
 }
 
 func indent(s string) string {

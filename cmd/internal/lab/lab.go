@@ -33,6 +33,7 @@ const (
 	HeadendAddr = "192.0.2.1"
 	HeadendIn   = "198.51.100.1"
 	InsideAddr  = "198.51.100.10"
+	InsideDNS   = "198.51.100.53" // the seed group policy's DNS server
 	InsideNet   = "198.51.100.0/24"
 )
 

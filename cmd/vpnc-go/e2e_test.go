@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	buildOnce sync.Once
+	builtExe  string
+	buildErr  error
+)
+
+// binary builds vpnc-go once for the end-to-end tests.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vpnc-go-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtExe = filepath.Join(dir, "vpnc-go")
+		out, err := exec.Command("go", "build", "-o", builtExe, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			builtExe = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building vpnc-go: %v\n%s", buildErr, builtExe)
+	}
+	return builtExe
+}
+
+// requireRoot skips without root, except in CI, which runs as root.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the end-to-end tests need root, and CI runs as root")
+		}
+		t.Skip("needs root: network namespaces and TUN devices")
+	}
+}
+
+// TestEndToEnd runs the demo's whole path for each authentication method
+// with the fast and the legacy ESP suite: headend and client in network
+// namespaces, tunnel up, ping, DNS through the tunnel, 50 MB whose checksum
+// matches, disconnect, and nothing left behind.
+func TestEndToEnd(t *testing.T) {
+	requireRoot(t)
+	exe := binary(t)
+	for _, auth := range []string{"EAP-AnyConnect", "EAP-MSCHAPv2", "IKE-ECDSA"} {
+		for _, esp := range []string{"aes256gcm16", "aes256-sha1"} {
+			t.Run(auth+"/"+esp, func(t *testing.T) {
+				var out bytes.Buffer
+				res, err := runDemo(context.Background(), demoOptions{sizeMB: 50, auth: auth, esp: esp, out: &out, exe: exe})
+				if err != nil {
+					t.Fatalf("%v\n%s", err, out.String())
+				}
+				if !strings.Contains(out.String(), "ESP       "+esp) {
+					t.Fatalf("the tunnel did not use %s:\n%s", esp, out.String())
+				}
+				t.Logf("connect %s, %.2f Gbit/s", res.Connect, res.Transfer.Gbits())
+			})
+		}
+	}
+}
+
+func TestDemoNeedsRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("runs as root")
+	}
+	_, err := runDemo(context.Background(), demoOptions{out: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "needs root") {
+		t.Fatalf("got %v", err)
+	}
+}
