@@ -330,6 +330,10 @@ func (c *linuxConn) write(ds []dgram) (int, error) {
 				// and this message goes out one datagram at a time.
 				c.txGSO = false
 				dropped += c.writeSplit(s.from)
+			} else if (s.errno == unix.EINVAL || s.errno == unix.EMSGSIZE) && bad.Controllen != 0 {
+				// Segments larger than the path MTU: the kernel refuses
+				// to segment them but fragments them one at a time.
+				dropped += c.writeSplit(s.from)
 			} else if s.errno == unix.EBADF {
 				return dropped, net.ErrClosed
 			} else {
