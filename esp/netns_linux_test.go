@@ -177,6 +177,13 @@ func setupNS(t testing.TB, mtu int) *nsPair {
 }
 
 func TestNetnsTunnel(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("ping"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("needs ping (apt-get install iputils-ping)")
+		}
+		t.Skip("needs ping (apt-get install iputils-ping)")
+	}
 	p := setupNS(t, 1400)
 	out := run(t, "ip", "netns", "exec", p.ns[0], "ping", "-c", "3", "-i", "0.2", "-W", "2", nsInner1)
 	if !strings.Contains(out, " 0% packet loss") {
