@@ -56,6 +56,9 @@ var (
 	txCtlLen = unix.CmsgSpace(2)
 )
 
+// socketBuffer is the receive and send buffer size asked for.
+const socketBuffer = 7 << 20
+
 // disableUDPOffload turns UDP GSO and GRO off for new sockets (benchmarks
 // compare both).
 var disableUDPOffload = false
@@ -74,6 +77,14 @@ func newBatchConn(c *net.UDPConn, batch int) (batchConn, error) {
 			return
 		}
 		lc.inet6 = dom == unix.AF_INET6
+		// Large socket buffers: a burst of batches from the peer must not
+		// overflow the receive queue while the reader decrypts. The FORCE
+		// variants pass net.core.rmem_max with CAP_NET_ADMIN.
+		for _, o := range [][2]int{{unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}, {unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}} {
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[0], socketBuffer) != nil {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[1], socketBuffer)
+			}
+		}
 		if disableUDPOffload {
 			return
 		}
@@ -318,6 +329,10 @@ func (c *linuxConn) write(ds []dgram) (int, error) {
 				// The device cannot segment: no more GSO on this socket,
 				// and this message goes out one datagram at a time.
 				c.txGSO = false
+				dropped += c.writeSplit(s.from)
+			} else if (s.errno == unix.EINVAL || s.errno == unix.EMSGSIZE) && bad.Controllen != 0 {
+				// Segments larger than the path MTU: the kernel refuses
+				// to segment them but fragments them one at a time.
 				dropped += c.writeSplit(s.from)
 			} else if s.errno == unix.EBADF {
 				return dropped, net.ErrClosed

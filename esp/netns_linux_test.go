@@ -177,6 +177,13 @@ func setupNS(t testing.TB, mtu int) *nsPair {
 }
 
 func TestNetnsTunnel(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("ping"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("needs ping (apt-get install iputils-ping)")
+		}
+		t.Skip("needs ping (apt-get install iputils-ping)")
+	}
 	p := setupNS(t, 1400)
 	out := run(t, "ip", "netns", "exec", p.ns[0], "ping", "-c", "3", "-i", "0.2", "-W", "2", nsInner1)
 	if !strings.Contains(out, " 0% packet loss") {
@@ -261,7 +268,7 @@ func TestNetnsThroughput(t *testing.T) {
 			var err error
 			for try := 0; try < 50; try++ {
 				out, err = exec.Command("ip", "netns", "exec", p.ns[0], "iperf3", "-c", addr, "-t", secs, "-J").Output()
-				if err == nil {
+				if err == nil && !bytes.Contains(out, []byte("unable to connect")) {
 					break
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -270,7 +277,8 @@ func TestNetnsThroughput(t *testing.T) {
 				t.Fatalf("iperf3 -c %s: %v\n%s", addr, err, out)
 			}
 			var r struct {
-				End struct {
+				Error string `json:"error"`
+				End   struct {
 					SumReceived struct {
 						BitsPerSecond float64 `json:"bits_per_second"`
 					} `json:"sum_received"`
@@ -278,6 +286,9 @@ func TestNetnsThroughput(t *testing.T) {
 			}
 			if err := json.Unmarshal(out, &r); err != nil {
 				t.Fatal(err)
+			}
+			if r.Error != "" || r.End.SumReceived.BitsPerSecond == 0 {
+				t.Fatalf("iperf3 -c %s: %s\n%s", addr, r.Error, out)
 			}
 			return r.End.SumReceived.BitsPerSecond / 1e9
 		}
