@@ -8,7 +8,9 @@ import (
 // recordHandshake runs one connection and returns every datagram the
 // client sent, as seeds for fuzzing the headend.
 func recordHandshake(t testing.TB) [][]byte {
-	n := newTestNet(t, alice)
+	o := alice
+	o.quiet = true
+	n := newTestNet(t, o)
 	var sent [][]byte
 	n.drop = func(d datagram) bool {
 		if d.toServer {
@@ -29,7 +31,9 @@ func FuzzServer(f *testing.F) {
 	for _, d := range recordHandshake(f) {
 		f.Add(d, false)
 	}
-	n := newTestNet(f, alice)
+	quiet := alice
+	quiet.quiet = true // a fuzz target may not log through f
+	n := newTestNet(f, quiet)
 	n.server.cfg.MaxHalfOpen = 8
 	f.Fuzz(func(t *testing.T, b []byte, encap bool) {
 		before := n.server.Sessions()
