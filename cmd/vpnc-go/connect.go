@@ -43,6 +43,7 @@ type connectFlags struct {
 	stateFile      string
 	identity       string
 	noReconnect    bool
+	csdWrapper     string
 }
 
 func newConnectCmd() *cobra.Command {
@@ -80,11 +81,12 @@ Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 	fl.StringVar(&f.key, "key", "", "private key `FILE` (PEM) when not inside --cert")
 	fl.StringVar(&f.certPassword, "cert-password", "", "password of a PKCS#12 --cert")
 	fl.StringVar(&f.iface, "interface", "vpnc0", "TUN device `NAME`")
-	fl.IntVar(&f.mtu, "mtu", client.DefaultMTU, "tunnel MTU (a 1500-byte path less the ESP-in-UDP overhead by default)")
+	fl.IntVar(&f.mtu, "mtu", 0, "tunnel MTU (default: the path's MTU less the ESP-in-UDP overhead of the negotiated suite)")
 	fl.StringVar(&f.dnsMode, "dns", "auto", "how to set DNS: auto, resolved, file or none")
 	fl.StringVar(&f.stateFile, "state-file", netcfg.DefaultStateFile, "where changes to the system are recorded for crash recovery")
 	fl.StringVar(&f.identity, "ike-identity", "", "send this IDi (KEY_ID) instead of the AnyConnect identity (standards-only headends)")
 	fl.BoolVar(&f.noReconnect, "no-reconnect", false, "exit when the headend stops answering instead of reconnecting")
+	fl.StringVar(&f.csdWrapper, "csd-wrapper", "", "run `PROGRAM` when the headend demands a host scan (OpenConnect's --csd-wrapper convention); without it such headends are refused")
 	return cmd
 }
 
@@ -148,6 +150,9 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 	}
 	if identity != "" {
 		o.Identity = &wire.ID{IDType: wire.ID_KEY_ID, Data: []byte(identity)}
+	}
+	if f.csdWrapper != "" {
+		o.HostScan = client.HostScanWrapper(f.csdWrapper, 2*time.Minute)
 	}
 	if f.cert != "" {
 		cred, err := certs.LoadClientCredentials(f.cert, f.key, []byte(f.certPassword))
@@ -221,7 +226,8 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := client.New(o, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu)})
+	o.MTU = f.mtu
+	s, err := client.New(o, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU})
 	if err != nil {
 		return err
 	}
