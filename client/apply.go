@@ -40,6 +40,7 @@ func (c *conn) apply(ctx context.Context, acts []ikev2.Action) error {
 			if err := c.dp.Install(a.SA, allTraffic); err != nil {
 				return fmt.Errorf("installing %s: %w", a.SA, err)
 			}
+			c.child = a.SA
 			for _, l := range a.SA.ESPKeyLogLines() {
 				s.keyLog(l, "ESP SA keys")
 			}
@@ -72,6 +73,15 @@ func (c *conn) established(ctx context.Context, e ikev2.Established) error {
 	tc := e.Config
 	s.emit(ctx, StageEvent{Stage: StageConfiguring})
 	dev, mtu := c.dp.Device()
+	if s.opts.MTU > 0 {
+		mtu = s.opts.MTU
+	} else if s.deps.PathMTU != nil {
+		if path, err := s.deps.PathMTU(tc.Headend.Addr()); err == nil {
+			mtu = tunnelMTU(path, tc.ESPSuite, tc.Headend.Addr())
+		} else {
+			s.opts.Log("path MTU to %s unknown (%v); keeping %d", tc.Headend.Addr(), err, mtu)
+		}
+	}
 	nc := netcfg.Config{Interface: dev, MTU: mtu, Headend: tc.Headend.Addr()}
 	for _, p := range []netip.Prefix{tc.Address4, tc.Address6} {
 		if p.IsValid() {

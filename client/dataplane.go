@@ -23,6 +23,9 @@ type DataPlane interface {
 	Remove(c *ikev2.ChildSA)
 	// Device names the TUN device and its MTU.
 	Device() (name string, mtu int)
+	// Usage reports how much a CHILD SA (by inbound SPI) has sent, and
+	// whether its sequence numbers near their end, for the rekey policy.
+	Usage(inSPI uint32) (bytes uint64, exhausted bool)
 	Stats() Stats
 	Close() error
 }
@@ -45,4 +48,7 @@ type Deps struct {
 	NetConfig    netcfg.Manager
 	// Resolve turns a host name into addresses.
 	Resolve func(host string) ([]netip.Addr, error)
+	// PathMTU gives the MTU of the path to an address, for the tunnel's
+	// MTU; nil or an error keeps the data plane's.
+	PathMTU func(netip.Addr) (int, error)
 }

@@ -74,6 +74,13 @@ type Options struct {
 	IKEProposals string // proposal strings; defaults when empty
 	ESPProposals string
 	Timers       ikev2.Timers
+	// RekeyBytes rekeys the CHILD SA after it carried this many bytes
+	// (a lifetime by volume, such as the seed ASA's 4608000 KB); 0: by
+	// time only. The ESP sequence numbers force a rekey before they wrap
+	// in any case.
+	RekeyBytes uint64
+	// MTU fixes the tunnel's MTU; 0 derives it from the path.
+	MTU int
 
 	// HostScan is the user's posture-check wrapper, run when the headend
 	// demands a host scan; nil: such headends are refused.

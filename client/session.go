@@ -297,7 +297,8 @@ type conn struct {
 	up      bool
 	wasUp   bool
 	applied bool
-	waiting bool // a form is out
+	waiting bool           // a form is out
+	child   *ikev2.ChildSA // the newest CHILD SA
 }
 
 func (s *Session) newConn(remote netip.AddrPort, dp DataPlane) (*conn, error) {
@@ -450,6 +451,7 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 		case <-stats.C:
 			if c.up {
 				s.emit(ctx, StatsEvent{Stats: c.dp.Stats()})
+				acts = c.rekeyByVolume()
 			}
 		case cmd := <-s.cmds:
 			if cmd.disconnect {
@@ -483,6 +485,21 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 			return c.wasUp, err
 		}
 	}
+}
+
+// rekeyByVolume rekeys the CHILD SA when its sequence numbers near their
+// end or it carried RekeyBytes.
+func (c *conn) rekeyByVolume() []ikev2.Action {
+	if c.child == nil {
+		return nil
+	}
+	bytes, exhausted := c.dp.Usage(c.child.InSPI)
+	if limit := c.s.opts.RekeyBytes; exhausted || (limit > 0 && bytes >= limit) {
+		c.s.opts.Log("rekeying %s after %d bytes (sequence numbers near their end: %v)", c.child, bytes, exhausted)
+		c.child = nil // until the new one is installed
+		return c.ini.RekeyChild(time.Now())
+	}
+	return nil
 }
 
 // errClosed wraps the reason of an ikev2.Closed action.

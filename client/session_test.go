@@ -36,10 +36,12 @@ type headend struct {
 }
 
 type fakePlane struct {
-	h      *headend
-	mu     sync.Mutex
-	sas    map[uint32]*ikev2.ChildSA
-	closed bool
+	h         *headend
+	mu        sync.Mutex
+	sas       map[uint32]*ikev2.ChildSA
+	closed    bool
+	bytes     uint64 // what Usage reports
+	exhausted bool
 }
 
 var clientAddr = netip.MustParseAddrPort("192.0.2.2:40000")
@@ -48,6 +50,11 @@ func (f *fakePlane) LocalAddr(netip.AddrPort) (netip.AddrPort, error) { return c
 func (f *fakePlane) Device() (string, int)                            { return "vpnc0", 1400 }
 func (f *fakePlane) Stats() Stats                                     { return Stats{} }
 func (f *fakePlane) Close() error                                     { f.closed = true; return nil }
+func (f *fakePlane) Usage(spi uint32) (uint64, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bytes, f.exhausted && f.sas[spi] != nil
+}
 func (f *fakePlane) Install(c *ikev2.ChildSA, _ []netip.Prefix) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -391,4 +398,38 @@ func TestCredentialsAskedForStandardEAP(t *testing.T) {
 	hs.waitFor(t, "tunnel", isConnected)
 	hs.s.Disconnect()
 	<-hs.err
+}
+
+// TestRekeyWhenSequenceNumbersRunOut checks the volume policy: when the
+// data plane says an SA's sequence numbers near their end, the session
+// rekeys it (stats are checked every 5 s).
+func TestRekeyWhenSequenceNumbersRunOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 5 s statistics tick")
+	}
+	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse"},
+		ikev2.Timers{}, vpnHost)
+	hs.waitFor(t, "tunnel", isConnected)
+	hs.fp.mu.Lock()
+	hs.fp.exhausted = true
+	var old uint32
+	for spi := range hs.fp.sas {
+		old = spi
+	}
+	hs.fp.mu.Unlock()
+	hs.waitFor(t, "rekey", func(e Event) bool { s, ok := e.(StageEvent); return ok && s.Stage == StageRekeying })
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		hs.fp.mu.Lock()
+		_, oldThere := hs.fp.sas[old]
+		n := len(hs.fp.sas)
+		hs.fp.mu.Unlock()
+		if !oldThere && n == 1 {
+			hs.s.Disconnect()
+			<-hs.err
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the exhausted SA was not replaced")
 }

@@ -40,7 +40,7 @@ func TunDataPlane(name string, mtu int) func(DataPlaneConfig) (DataPlane, error)
 			dev.Close()
 			return nil, err
 		}
-		p := &tunPlane{name: name, mtu: mtu, conn: conn, pairs: map[uint32]bool{}}
+		p := &tunPlane{name: name, mtu: mtu, conn: conn, pairs: map[uint32]*esp.OutboundSA{}}
 		p.tunnel, err = esp.NewTunnel(esp.TunnelConfig{
 			TUN:         dev,
 			Sockets:     []esp.Socket{{Conn: conn}},
@@ -76,7 +76,7 @@ type tunPlane struct {
 	done   chan error
 
 	mu    sync.Mutex
-	pairs map[uint32]bool
+	pairs map[uint32]*esp.OutboundSA // by inbound SPI
 }
 
 // LocalAddr finds the source address the kernel picks towards remote, with
@@ -119,9 +119,19 @@ func (p *tunPlane) Install(c *ikev2.ChildSA, routes []netip.Prefix) error {
 		return err
 	}
 	p.mu.Lock()
-	p.pairs[c.InSPI] = true
+	p.pairs[c.InSPI] = out
 	p.mu.Unlock()
 	return nil
+}
+
+func (p *tunPlane) Usage(inSPI uint32) (uint64, bool) {
+	p.mu.Lock()
+	out := p.pairs[inSPI]
+	p.mu.Unlock()
+	if out == nil {
+		return 0, false
+	}
+	return out.Stats().Bytes, out.SoftLimitReached()
 }
 
 func (p *tunPlane) Remove(c *ikev2.ChildSA) {
