@@ -84,83 +84,98 @@ type demoResult struct {
 
 var tunnelUpRE = regexp.MustCompile(`tunnel up in (\S+)`)
 
-// runDemo runs the whole demo; the e2e tests and the benchmark reuse it.
-func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
+// tunnelLab is the demo's network with the headend running and the client
+// connected: the demo, the end-to-end tests and the benchmark build on it.
+type tunnelLab struct {
+	*lab.Lab
+	headend, client *lab.Proc
+	dns             *lab.DNSServer
+	before          string // the client namespace's state before connecting
+	connect         time.Duration
+}
+
+func (t *tunnelLab) close() error {
+	if t.dns != nil {
+		t.dns.Close()
+	}
+	return t.Lab.Close()
+}
+
+// startTunnel builds the namespaces, starts the headend with the seed
+// configuration and connects the client. On error what was built is
+// removed again.
+func startTunnel(o demoOptions) (t *tunnelLab, err error) {
 	if os.Geteuid() != 0 {
-		return res, errors.New("the demo needs root: it creates network namespaces and TUN devices (try: sudo vpnc-go demo)")
+		return nil, errors.New("this needs root: it creates network namespaces and TUN devices (try it with sudo)")
 	}
 	exe := o.exe
 	if exe == "" {
-		var err error
 		if exe, err = os.Executable(); err != nil {
-			return res, err
+			return nil, err
 		}
 	}
 	l, err := lab.New(fmt.Sprintf("vpncgo%d", os.Getpid()))
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if o.verbose {
 		l.Verbose = o.out
 	}
+	t = &tunnelLab{Lab: l}
 	defer func() {
-		if cerr := l.Close(); cerr != nil && err == nil {
-			err = cerr
+		if err != nil {
+			t.close()
+			t = nil
 		}
-		fmt.Fprintln(o.out, "removed the namespaces")
 	}()
 	step := func(format string, args ...any) { fmt.Fprintf(o.out, "== "+format+"\n", args...) }
 
 	step("building namespaces %s-{client,headend,inside}", l.Prefix)
 	for _, ns := range []string{"client", "headend", "inside"} {
 		if err := l.AddNS(ns); err != nil {
-			return res, err
+			return t, err
 		}
 	}
 	if err := l.Link("client", lab.ClientAddr+"/24", "headend", lab.HeadendAddr+"/24"); err != nil {
-		return res, err
+		return t, err
 	}
 	if err := l.Link("headend", lab.HeadendIn+"/24", "inside", lab.InsideAddr+"/24"); err != nil {
-		return res, err
+		return t, err
 	}
 	if err := l.Route("inside", "10.2.2.0/24", lab.HeadendIn); err != nil {
-		return res, err
+		return t, err
 	}
 	// The group policy's DNS server, on the inside network: reachable only
 	// through the tunnel.
 	if _, err := l.Exec("inside", "ip", "addr", "add", lab.InsideDNS+"/24", "dev", "to-headend"); err != nil {
-		return res, err
+		return t, err
 	}
-	dns, err := l.ServeDNS("inside", lab.InsideDNS+":53", map[string]netip.Addr{"intranet.corp.example": netip.MustParseAddr(lab.InsideAddr)})
-	if err != nil {
-		return res, err
+	if t.dns, err = l.ServeDNS("inside", lab.InsideDNS+":53", map[string]netip.Addr{"intranet.corp.example": netip.MustParseAddr(lab.InsideAddr)}); err != nil {
+		return t, err
 	}
-	defer dns.Close()
-	before, err := clientState(l)
-	if err != nil {
-		return res, err
+	if t.before, err = clientState(l); err != nil {
+		return t, err
 	}
 
 	step("starting the headend (seed ASA configuration, tunnel group ASA-IKEV2)")
 	if err := headend.GeneratePKI(l.Dir, lab.HeadendAddr, "alice"); err != nil {
-		return res, err
+		return t, err
 	}
 	cfgPath := filepath.Join(l.Dir, "headend.toml")
 	if err := os.WriteFile(cfgPath, headend.SeedConfig, 0o600); err != nil {
-		return res, err
+		return t, err
 	}
-	hp, err := l.Start("headend", "headend", "", exe, "responder", "--config", cfgPath)
-	if err != nil {
-		return res, err
+	if t.headend, err = l.Start("headend", "headend", "", exe, "responder", "--config", cfgPath); err != nil {
+		return t, err
 	}
-	if _, err := hp.WaitFor("headend listening", 10*time.Second); err != nil {
-		return res, err
+	if _, err := t.headend.WaitFor("headend listening", 10*time.Second); err != nil {
+		return t, err
 	}
 
 	step("connecting the client (%s, ESP %s)", o.auth, o.esp)
 	profilePath := filepath.Join(l.Dir, "demo.xml")
 	if err := os.WriteFile(profilePath, []byte(demoProfile), 0o644); err != nil {
-		return res, err
+		return t, err
 	}
 	empty := filepath.Join(l.Dir, "no-profiles")
 	os.Mkdir(empty, 0o755)
@@ -174,21 +189,53 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 		args = append(args, "--cert", filepath.Join(l.Dir, headend.ClientCertFile), "--key", filepath.Join(l.Dir, headend.ClientKeyFile))
 	}
 	args = append(args, "Demo ASA")
-	cp, err := l.Start("client", "client", "correct horse\n", args...)
-	if err != nil {
-		return res, err
+	if t.client, err = l.Start("client", "client", "correct horse\n", args...); err != nil {
+		return t, err
 	}
-	line, err := cp.WaitFor("tunnel up in", 30*time.Second)
+	line, err := t.client.WaitFor("tunnel up in", 30*time.Second)
 	if err != nil {
-		return res, fmt.Errorf("%w\nheadend:\n%s", err, hp.Output())
+		return t, fmt.Errorf("%w\nheadend:\n%s", err, t.headend.Output())
 	}
 	if m := tunnelUpRE.FindStringSubmatch(line); m != nil {
-		res.Connect, _ = time.ParseDuration(m[1])
+		t.connect, _ = time.ParseDuration(m[1])
 	}
-	if _, err := cp.WaitFor("ESP", 5*time.Second); err != nil {
+	if _, err := t.client.WaitFor("ESP", 5*time.Second); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// disconnect stops the client and checks it restored its namespace.
+func (t *tunnelLab) disconnect() error {
+	if err := t.client.Stop(10 * time.Second); err != nil {
+		return fmt.Errorf("client: %w\n%s", err, t.client.Output())
+	}
+	after, err := clientState(t.Lab)
+	if err != nil {
+		return err
+	}
+	if after != t.before {
+		return fmt.Errorf("the client left changes behind:\nbefore:\n%s\nafter:\n%s", t.before, after)
+	}
+	return nil
+}
+
+// runDemo runs the whole demo; the end-to-end tests reuse it.
+func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
+	t, err := startTunnel(o)
+	if err != nil {
 		return res, err
 	}
-	fmt.Fprintln(o.out, indent(cp.Output()))
+	defer func() {
+		if cerr := t.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		fmt.Fprintln(o.out, "removed the namespaces")
+	}()
+	l := t.Lab
+	step := func(format string, args ...any) { fmt.Fprintf(o.out, "== "+format+"\n", args...) }
+	res.Connect = t.connect
+	fmt.Fprintln(o.out, indent(t.client.Output()))
 
 	step("ping %s (the inside host) through the tunnel", lab.InsideAddr)
 	out, err := l.Exec("client", "ping", "-c", "3", "-i", "0.2", "-W", "2", lab.InsideAddr)
@@ -214,15 +261,8 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 	fmt.Fprintf(o.out, "   %d bytes in %s, checksum matches\n", res.Transfer.Bytes, res.Transfer.Duration.Round(time.Millisecond))
 
 	step("disconnecting")
-	if err := cp.Stop(10 * time.Second); err != nil {
-		return res, fmt.Errorf("client: %w\n%s", err, cp.Output())
-	}
-	after, err := clientState(l)
-	if err != nil {
+	if err := t.disconnect(); err != nil {
 		return res, err
-	}
-	if after != before {
-		return res, fmt.Errorf("the client left changes behind:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	fmt.Fprintln(o.out, "   links, addresses, routes, rules and resolv.conf are as before")
 	fmt.Fprintf(o.out, "\ntime to connect: %s\nthroughput:      %.2f Gbit/s (%s, one TCP stream, %d MB)\n",

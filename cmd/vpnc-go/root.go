@@ -20,6 +20,7 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	root.AddCommand(newConnectCmd())
 	root.AddCommand(newResponderCmd())
 	root.AddCommand(newDemoCmd())
+	root.AddCommand(newBenchCmd())
 	root.AddCommand(newProfilesCmd())
 	return root
 }
