@@ -70,7 +70,7 @@ Needs root and iperf3 (Debian package iperf3). Not part of the test run.`,
 // iperf measures one TCP stream from the client namespace to addr, with an
 // iperf3 server in namespace ns.
 func iperf(l *lab.Lab, ns, addr string, seconds int) (float64, error) {
-	srv, err := l.Start(ns, "iperf3 server", "", "iperf3", "-s", "-1", "-B", addr)
+	srv, err := l.Start(ns, "iperf3 server", "", "iperf3", "-s", "-1", "--forceflush", "-B", addr)
 	if err != nil {
 		return 0, err
 	}
