@@ -390,7 +390,7 @@ func (s *Session) eapMethod(remote netip.AddrPort) eap.Peer {
 	o := s.opts
 	switch o.Auth {
 	case AuthMSCHAPv2:
-		return &eap.MSCHAPv2Peer{UserName: o.Username, Password: s.answers["password"], Rand: rand.Reader}
+		return &eap.MSCHAPv2Peer{UserName: o.Username, Password: s.answers["password"], Rand: rand.Reader, AskRetry: true}
 	case AuthMD5:
 		return &eap.MD5Peer{Secret: s.answers["password"]}
 	case AuthGTC:

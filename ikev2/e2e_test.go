@@ -3,6 +3,7 @@ package ikev2
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +201,28 @@ func TestAnyConnect(t *testing.T) {
 			t.Fatalf("got %v", c)
 		}
 	})
+}
+
+// TestMSCHAPv2Retry: a wrong password gets a Failure that allows a retry
+// (RFC 2759 section 6, R=1); the client asks the user and tries again
+// within the same exchange.
+func TestMSCHAPv2Retry(t *testing.T) {
+	n := newTestNet(t, testOptions{method: "mschapv2", user: "alice", pass: "wrong"})
+	n.client.cfg.EAP.(*eap.MSCHAPv2Peer).AskRetry = true
+	n.start()
+	n.run(time.Minute, func() bool { return findEvent[NeedInput](n.clientEvents) != nil || n.closed(false) != nil })
+	need := findEvent[NeedInput](n.clientEvents)
+	if need == nil || need.Form.Field("password") == nil || !strings.Contains(need.Form.Error, "691") {
+		t.Fatalf("no retry form: %+v %v", need, n.closed(false))
+	}
+	acts, err := n.client.Answer(n.now, eap.FormAnswer{"password": "correct horse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.handle(false, acts)
+	n.run(time.Minute, func() bool { return n.established() != nil || n.closed(false) != nil })
+	if n.established() == nil {
+		t.Fatalf("not established after the retry: %v", n.closed(false))
+	}
+	checkChildPair(t, n)
 }

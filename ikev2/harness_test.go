@@ -178,7 +178,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 			case "gtc":
 				return &eap.GTCAuthenticator{Prompt: "Password:", Password: pass}, nil
 			}
-			return &eap.MSCHAPv2Authenticator{Name: "headend", UserName: user, Password: pass, Rand: rand.Reader}, nil
+			return &eap.MSCHAPv2Authenticator{Name: "headend", UserName: user, Password: pass, Rand: rand.Reader, Retries: 1}, nil
 		},
 		Assign: func(ci ClientInfo) (*Lease, error) {
 			next++

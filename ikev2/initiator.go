@@ -493,11 +493,13 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 // refused answer (a required field missing, say) is returned as an error
 // and the form stays pending.
 func (i *Initiator) Answer(now time.Time, a eap.FormAnswer) ([]Action, error) {
-	ac, ok := i.cfg.EAP.(*eap.AnyConnectPeer)
+	m, ok := i.cfg.EAP.(interface {
+		Answer(eap.FormAnswer) (*eap.Packet, error)
+	})
 	if !ok || !i.waiting {
 		return nil, errors.New("ikev2: no form is waiting for an answer")
 	}
-	resp, err := ac.Answer(a)
+	resp, err := m.Answer(a)
 	var fe *eap.FormError
 	if errors.As(err, &fe) {
 		return nil, err

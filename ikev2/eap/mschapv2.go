@@ -3,6 +3,7 @@ package eap
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -304,6 +305,10 @@ type MSCHAPv2Peer struct {
 	// Retry, when set, is asked for a new password after a Failure that
 	// allows a retry; ok == false declines, and the Failure is acknowledged.
 	Retry func(f *MSCHAPv2Failure) (password string, ok bool)
+	// AskRetry, when Retry is nil, pauses instead: Respond returns a
+	// *NeedInput with a password form, and Answer gives the new password
+	// (or declines with an empty answer). For callers that cannot block.
+	AskRetry bool
 
 	authChallenge [ChallengeLen]byte
 	peerChallenge [ChallengeLen]byte
@@ -312,6 +317,13 @@ type MSCHAPv2Peer struct {
 	done          bool
 	msk           []byte
 	failure       *MSCHAPv2Failure
+	retry         *msRetry // a retry waiting for Answer
+}
+
+// msRetry is the Failure Request whose retry waits for a new password.
+type msRetry struct {
+	id, msID uint8
+	form     *Form
 }
 
 func (m *MSCHAPv2Peer) Type() ExpandedType { return ietf(TypeMSCHAPv2) }
@@ -355,6 +367,12 @@ func (m *MSCHAPv2Peer) Respond(req *Packet) (*Packet, error) {
 			return nil, err
 		}
 		m.failure = f
+		if f.Retry && m.Retry == nil && m.AskRetry {
+			form := &Form{Title: "MS-CHAPv2", Error: f.Error(), Fields: []Field{
+				{Name: "password", Label: "Password", Kind: FieldPassword}}}
+			m.retry = &msRetry{id: req.Identifier, msID: ms.ID, form: form}
+			return nil, &NeedInput{Identifier: req.Identifier, Form: form, Missing: []string{"password"}}
+		}
 		if f.Retry && m.Retry != nil {
 			if pw, ok := m.Retry(f); ok {
 				// [MS-CHAP] 3.2.5.4: the C= value becomes the
@@ -368,6 +386,25 @@ func (m *MSCHAPv2Peer) Respond(req *Packet) (*Packet, error) {
 		return (&MSCHAPv2Packet{OpCode: OpFailure}).Packet(CodeResponse, req.Identifier), nil
 	}
 	return nil, fmt.Errorf("eap: %v: unexpected MS-CHAPv2 %v", req, ms.OpCode)
+}
+
+// Answer continues after the *NeedInput of a retry: with a new password it
+// answers the authenticator's new challenge; with none it acknowledges the
+// Failure, which ends the method.
+func (m *MSCHAPv2Peer) Answer(a FormAnswer) (*Packet, error) {
+	r := m.retry
+	if r == nil {
+		return nil, errors.New("eap: MS-CHAPv2 is not waiting for a password")
+	}
+	m.retry = nil
+	pw := a["password"]
+	if pw == "" {
+		return (&MSCHAPv2Packet{OpCode: OpFailure}).Packet(CodeResponse, r.id), nil
+	}
+	// [MS-CHAP] 3.2.5.4: the C= value becomes the authenticator
+	// challenge, with a fresh peer challenge (see Respond).
+	m.Password, m.authChallenge = pw, m.failure.Challenge
+	return m.respond(r.id, r.msID+1)
 }
 
 // respond builds the Response to the current authenticator challenge.
