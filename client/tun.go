@@ -96,30 +96,33 @@ func (p *tunPlane) SendIKE(to netip.AddrPort, encap bool, msgs [][]byte) error {
 	return p.tunnel.SendIKE(to, encap, msgs)
 }
 
-// espConfigs builds both directions' SA configurations of a CHILD SA.
-func espConfigs(c *ikev2.ChildSA) (in, out esp.Config) {
-	base := esp.Config{Encr: c.Suite.Encr, EncrKeyBits: int(c.Suite.KeyBits), Integ: c.Suite.Integ, ESN: c.Suite.ESN}
-	in, out = base, base
-	in.SPI, in.EncrKey, in.IntegKey = c.InSPI, c.In.Encr, c.In.Integ
-	out.SPI, out.EncrKey, out.IntegKey = c.OutSPI, c.Out.Encr, c.Out.Integ
-	return in, out
+// NewSAPair builds the data plane's SA pair of a negotiated CHILD SA that
+// carries the inner networks given. The headend emulator uses it too.
+func NewSAPair(c *ikev2.ChildSA, inner []netip.Prefix) (esp.SAPair, error) {
+	cfg := esp.Config{SPI: c.InSPI, Encr: c.Suite.Encr, EncrKeyBits: int(c.Suite.KeyBits), Integ: c.Suite.Integ,
+		ESN: c.Suite.ESN, EncrKey: c.In.Encr, IntegKey: c.In.Integ}
+	in, err := esp.NewInboundSA(cfg)
+	if err != nil {
+		return esp.SAPair{}, err
+	}
+	cfg.SPI, cfg.EncrKey, cfg.IntegKey = c.OutSPI, c.Out.Encr, c.Out.Integ
+	out, err := esp.NewOutboundSA(cfg)
+	if err != nil {
+		return esp.SAPair{}, err
+	}
+	return esp.SAPair{In: in, Out: out, Peer: c.Remote, Inner: inner, SendNow: c.Initiated}, nil
 }
 
 func (p *tunPlane) Install(c *ikev2.ChildSA, routes []netip.Prefix) error {
-	inCfg, outCfg := espConfigs(c)
-	in, err := esp.NewInboundSA(inCfg)
+	pair, err := NewSAPair(c, routes)
 	if err != nil {
 		return err
 	}
-	out, err := esp.NewOutboundSA(outCfg)
-	if err != nil {
-		return err
-	}
-	if err := p.tunnel.Install(esp.SAPair{In: in, Out: out, Peer: c.Remote, Inner: routes, SendNow: c.Initiated}); err != nil {
+	if err := p.tunnel.Install(pair); err != nil {
 		return err
 	}
 	p.mu.Lock()
-	p.pairs[c.InSPI] = out
+	p.pairs[c.InSPI] = pair.Out
 	p.mu.Unlock()
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.zx2c4.com/wireguard/tun"
 
+	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/esp"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 )
@@ -160,19 +161,11 @@ func installChild(t *esp.Tunnel, c *ikev2.ChildSA) error {
 	for _, ts := range c.TSi {
 		inner = append(inner, ts.Prefixes()...)
 	}
-	inCfg := esp.Config{SPI: c.InSPI, Encr: c.Suite.Encr, EncrKeyBits: int(c.Suite.KeyBits), Integ: c.Suite.Integ,
-		ESN: c.Suite.ESN, EncrKey: c.In.Encr, IntegKey: c.In.Integ}
-	outCfg := inCfg
-	outCfg.SPI, outCfg.EncrKey, outCfg.IntegKey = c.OutSPI, c.Out.Encr, c.Out.Integ
-	in, err := esp.NewInboundSA(inCfg)
+	pair, err := client.NewSAPair(c, inner)
 	if err != nil {
 		return err
 	}
-	out, err := esp.NewOutboundSA(outCfg)
-	if err != nil {
-		return err
-	}
-	return t.Install(esp.SAPair{In: in, Out: out, Peer: c.Remote, Inner: inner, SendNow: c.Initiated})
+	return t.Install(pair)
 }
 
 // setupHost brings the TUN device up, routes the pools to it and turns on
