@@ -92,6 +92,7 @@ type tunnelLab struct {
 	dns             *lab.DNSServer
 	before          string // the client namespace's state before connecting
 	connect         time.Duration
+	clientArgs      []string
 }
 
 func (t *tunnelLab) close() error {
@@ -188,21 +189,24 @@ func startTunnel(o demoOptions) (t *tunnelLab, err error) {
 	if strings.HasPrefix(o.auth, "IKE-") {
 		args = append(args, "--cert", filepath.Join(l.Dir, headend.ClientCertFile), "--key", filepath.Join(l.Dir, headend.ClientKeyFile))
 	}
-	args = append(args, "Demo ASA")
-	if t.client, err = l.Start("client", "client", "correct horse\n", args...); err != nil {
-		return t, err
+	t.clientArgs = append(args, "Demo ASA")
+	return t, t.startClient()
+}
+
+// startClient starts the client and waits for the tunnel.
+func (t *tunnelLab) startClient() (err error) {
+	if t.client, err = t.Start("client", "client", "correct horse\n", t.clientArgs...); err != nil {
+		return err
 	}
 	line, err := t.client.WaitFor("tunnel up in", 30*time.Second)
 	if err != nil {
-		return t, fmt.Errorf("%w\nheadend:\n%s", err, t.headend.Output())
+		return fmt.Errorf("%w\nheadend:\n%s", err, t.headend.Output())
 	}
 	if m := tunnelUpRE.FindStringSubmatch(line); m != nil {
 		t.connect, _ = time.ParseDuration(m[1])
 	}
-	if _, err := t.client.WaitFor("ESP", 5*time.Second); err != nil {
-		return t, err
-	}
-	return t, nil
+	_, err = t.client.WaitFor("ESP", 5*time.Second)
+	return err
 }
 
 // disconnect stops the client and checks it restored its namespace.

@@ -83,3 +83,27 @@ func TestDemoNeedsRoot(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestCrashRecovery kills the client outright (no chance to clean up) and
+// checks that the next start undoes what the dead one left (resolv.conf
+// here; its TUN device and routes die with it), then runs normally.
+func TestCrashRecovery(t *testing.T) {
+	requireRoot(t)
+	var out bytes.Buffer
+	tl, err := startTunnel(demoOptions{auth: "EAP-AnyConnect", esp: "aes256gcm16", out: &out, exe: binary(t)})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	defer tl.close()
+	tl.client.Kill()
+	resolv, err := tl.Exec("client", "cat", "/etc/resolv.conf")
+	if err != nil || !strings.Contains(resolv, "198.51.100.53") {
+		t.Fatalf("expected the dead client's DNS in resolv.conf: %v\n%s", err, resolv)
+	}
+	if err := tl.startClient(); err != nil {
+		t.Fatalf("reconnecting after the crash: %v", err)
+	}
+	if err := tl.disconnect(); err != nil {
+		t.Fatal(err)
+	}
+}

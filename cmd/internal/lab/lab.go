@@ -300,3 +300,14 @@ func (l *Lab) Dial(ctx context.Context, ns, addr string) (net.Conn, error) {
 	})
 	return c, err
 }
+
+// Kill ends the process and its children at once (SIGKILL), as a crash
+// would, and waits for it.
+func (p *Proc) Kill() {
+	if p.cmd.Process == nil {
+		return
+	}
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	err := <-p.done
+	p.done <- err
+}
