@@ -74,8 +74,9 @@ func (c *conn) find(h wire.Header) *ikeSA {
 	return nil
 }
 
-// receive processes one datagram for this connection.
-func (c *conn) receive(now time.Time, from netip.AddrPort, b []byte) {
+// receive processes one datagram for this connection; encap tells that it
+// came on the NAT-T port.
+func (c *conn) receive(now time.Time, from netip.AddrPort, encap bool, b []byte) {
 	h, err := wire.DecodeHeader(b)
 	if err != nil || c.done {
 		return
@@ -84,7 +85,7 @@ func (c *conn) receive(now time.Time, from netip.AddrPort, b []byte) {
 	if sa == nil {
 		return
 	}
-	if in := sa.receive(now, from, b); in != nil {
+	if in := sa.receive(now, from, encap, b); in != nil {
 		sa.dispatch(now, in)
 	}
 }

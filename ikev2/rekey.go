@@ -28,7 +28,7 @@ func (sa *ikeSA) newIKESPI() uint64 {
 func (sa *ikeSA) successor(initiator bool, spiI, spiR uint64, now time.Time) *ikeSA {
 	return &ikeSA{
 		conn: sa.conn, c: sa.c, timers: sa.timers, initiator: initiator, spiI: spiI, spiR: spiR,
-		local: sa.local, remote: sa.remote, natt: sa.natt, behindNAT: sa.behindNAT,
+		local: sa.local, remote: sa.remote, natt: sa.natt, behindNAT: sa.behindNAT, follow: sa.follow,
 		rfcFrag: sa.rfcFrag, ciscoFrag: sa.ciscoFrag, ciscoPeer: sa.ciscoPeer,
 		established: true, created: now, lastHeard: now,
 	}

@@ -142,8 +142,15 @@ func NewServer(cfg ResponderConfig) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) flush() []Action {
-	for sess := range s.sessions {
+// flush collects the actions of the sessions given, or of every session
+// when none is, and forgets the sessions that ended.
+func (s *Server) flush(touched ...*Session) []Action {
+	if len(touched) == 0 {
+		for sess := range s.sessions {
+			touched = append(touched, sess)
+		}
+	}
+	for _, sess := range touched {
 		s.out = append(s.out, sess.conn.flush()...)
 		if sess.conn.done {
 			s.forget(sess)
@@ -180,8 +187,11 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 		return nil
 	}
 	if h.Exchange == wire.IKE_SA_INIT && !h.IsResponse() && h.SPIr == 0 {
-		s.handleInit(now, from, h, b)
-		return s.flush()
+		sess := s.handleInit(now, from, h, b)
+		if sess == nil {
+			return s.flush(&Session{}) // only stateless answers
+		}
+		return s.flush(sess)
 	}
 	// Our SPI is SPIr of the SAs clients set up, SPIi of those we made by
 	// rekeying.
@@ -189,18 +199,14 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 	if sess == nil {
 		sess = s.bySPI[h.SPIi]
 	}
-	if sess != nil {
-		for _, sa := range sess.conn.sas {
-			if encap && !sa.natt {
-				sa.natt, sa.remote = true, from
-			}
-		}
-		sess.conn.receive(now, from, b)
-		if cur := sess.conn.current(); cur != nil {
-			sess.sa = cur
-		}
+	if sess == nil {
+		return nil
 	}
-	return s.flush()
+	sess.conn.receive(now, from, encap, b)
+	if cur := sess.conn.current(); cur != nil {
+		sess.sa = cur
+	}
+	return s.flush(sess)
 }
 
 // HandleTimeout runs what is due for every client.
@@ -261,50 +267,52 @@ func (s *Server) halfOpenCount() int {
 	return n
 }
 
-func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b []byte) {
+// handleInit answers an IKE_SA_INIT request; it returns the session it
+// created or found, nil when it answered statelessly or dropped it.
+func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b []byte) *Session {
 	key := halfOpenKey{h.SPIi, from}
 	if sess := s.halfOpen[key]; sess != nil {
 		// A retransmission: the session answers from its cache.
-		sess.conn.receive(now, from, b)
-		return
+		sess.conn.receive(now, from, false, b)
+		return sess
 	}
 	m, err := wire.Decode(b)
 	if err != nil {
 		s.cfg.Log("IKE_SA_INIT from %s: %v", from, err)
-		return
+		return nil
 	}
 	nonce, ok := wire.Find[*wire.Nonce](m.Payloads)
 	if !ok || len(nonce.Data) < 16 || len(nonce.Data) > 256 {
 		s.reject(from, h, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
-		return
+		return nil
 	}
 	halfOpen := s.halfOpenCount()
 	if halfOpen >= s.cfg.MaxHalfOpen {
 		s.cfg.Log("IKE_SA_INIT from %s dropped: %d half-open SAs", from, halfOpen)
-		return
+		return nil
 	}
 	if halfOpen >= s.cfg.CookieThreshold {
 		want := s.cookie(nonce.Data, from, h.SPIi)
 		if n, ok := wire.FindNotify(m.Payloads, wire.COOKIE); !ok || !hmac.Equal(n.Data, want) {
 			s.reject(from, h, &wire.Notify{NotifyType: wire.COOKIE, Data: want})
-			return
+			return nil
 		}
 	}
 	saP, ok := wire.Find[*wire.SA](m.Payloads)
 	if !ok {
 		s.reject(from, h, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
-		return
+		return nil
 	}
 	chosen, err := SelectProposal(saP.Proposals, s.cfg.IKEProposals)
 	if err != nil {
 		s.reject(from, h, &wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN})
-		return
+		return nil
 	}
 	suite, _ := SuiteOf(chosen)
 	ke, ok := wire.Find[*wire.KE](m.Payloads)
 	if !ok || ke.Group != suite.DH {
 		s.reject(from, h, invalidKE(suite.DH))
-		return
+		return nil
 	}
 
 	sess := &Session{srv: s, key: key, msg1: b, ni: nonce.Data}
@@ -317,7 +325,7 @@ func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b
 		}
 	}
 	sa := &ikeSA{c: &s.cfg.Common, timers: s.cfg.Timers, spiI: h.SPIi, local: s.cfg.Local, remote: from,
-		created: now, lastHeard: now, peerNext: 0}
+		created: now, lastHeard: now, follow: true}
 	sa.conn = &sess.conn
 	sa.spiR = sa.newIKESPI()
 	sa.handleSetup = sess.handleAuth
@@ -329,6 +337,7 @@ func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b
 		s.cfg.Log("IKE_SA_INIT from %s: %v", from, err)
 		sa.fail(err)
 	}
+	return sess
 }
 
 // answerInit completes the key exchange and sends the IKE_SA_INIT answer.

@@ -3,6 +3,7 @@ package ikev2
 import (
 	"errors"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -319,5 +320,33 @@ func TestUnknownCriticalPayloadAnswered(t *testing.T) {
 	n.run(time.Minute, func() bool { return len(n.queue) == 0 && sa.pending == nil })
 	if n.closed(false) != nil || n.closed(true) != nil {
 		t.Fatal("an unsupported critical payload closed the SA")
+	}
+}
+
+// TestForgedDatagramDoesNotMovePeer: only authenticated messages may move
+// the headend's idea of where the client is (RFC 7296 section 2.23).
+func TestForgedDatagramDoesNotMovePeer(t *testing.T) {
+	n := connect(t, alice)
+	var sess *Session
+	for s := range n.server.sessions {
+		sess = s
+	}
+	want := sess.sa.remote
+	sa := n.client.conn.current()
+	forged := &wire.Message{Header: wire.Header{SPIi: sa.spiI, SPIr: sa.spiR, Exchange: wire.INFORMATIONAL,
+		Flags: wire.FlagInitiator, MessageID: sa.nextID}, Payloads: []wire.Payload{&wire.Encrypted{Data: make([]byte, 64)}}}
+	b, _ := forged.Encode()
+	attacker := netip.MustParseAddrPort("203.0.113.66:4500")
+	n.server.HandleDatagram(n.now, attacker, true, b)
+	if sess.sa.remote != want {
+		t.Fatalf("a forged datagram moved the client to %s", sess.sa.remote)
+	}
+	// An authenticated message from a new address (a NAT rebinding) does.
+	moved := netip.MustParseAddrPort("192.0.2.77:34567")
+	n.cAddr = moved
+	n.handle(false, n.client.RekeyChild(n.now))
+	n.run(time.Minute, func() bool { return false })
+	if sess.sa.remote != moved {
+		t.Fatalf("the client's new address was not followed: %s natt=%v", sess.sa.remote, sess.sa.natt)
 	}
 }

@@ -56,6 +56,10 @@ type ikeSA struct {
 	remote    netip.AddrPort
 	natt      bool // talk on port 4500 with the non-ESP marker
 	behindNAT bool // the peer saw our address translated
+	// follow makes the SA track the peer's address and NAT-T port as
+	// authenticated messages show them: the headend's side, which is not
+	// behind the NAT (RFC 7296 section 2.23).
+	follow bool
 
 	suite Suite
 	prf   *ikecrypto.PRF
@@ -212,7 +216,7 @@ type inbound struct {
 // It returns nil when there is nothing for the exchange logic: a fragment
 // that does not complete a message, a retransmitted request (answered from
 // the cache), or something to drop.
-func (sa *ikeSA) receive(now time.Time, from netip.AddrPort, b []byte) *inbound {
+func (sa *ikeSA) receive(now time.Time, from netip.AddrPort, encap bool, b []byte) *inbound {
 	h, err := wire.DecodeHeader(b)
 	if err != nil {
 		sa.logf("dropping datagram from %s: %v", from, err)
@@ -231,7 +235,7 @@ func (sa *ikeSA) receive(now time.Time, from netip.AddrPort, b []byte) *inbound 
 		if whole == nil {
 			return nil
 		}
-		return sa.receive(now, from, whole)
+		return sa.receive(now, from, encap, whole)
 	}
 	if h.IsResponse() {
 		if sa.pending == nil || h.MessageID != sa.pending.id {
@@ -306,11 +310,13 @@ func (sa *ikeSA) receive(now time.Time, from netip.AddrPort, b []byte) *inbound 
 		return nil
 	}
 	sa.lastHeard = now
-	if from != sa.remote && sa.natt && !sa.initiator {
+	if sa.follow && (encap || !sa.natt) && (from != sa.remote || encap != sa.natt) {
 		// RFC 7296 section 2.23: the side not behind a NAT follows the
-		// peer's address as the NAT changes it.
-		sa.logf("peer moved from %s to %s", sa.remote, from)
-		sa.remote = from
+		// peer's address and port as the NAT changes them, and moves to
+		// UDP encapsulation when the peer does (never back); only an
+		// authenticated message may move it.
+		sa.logf("peer moved from %s to %s (NAT-T %v)", sa.remote, from, encap)
+		sa.remote, sa.natt = from, sa.natt || encap
 	}
 	return &inbound{h: h, ps: ps}
 }
