@@ -31,6 +31,7 @@ type Session struct {
 
 	events chan Event
 	cmds   chan command
+	done   chan struct{} // closed when Run returns
 	ikeIn  chan datagram
 	alive  chan struct{}
 
@@ -65,6 +66,7 @@ func New(opts Options, deps Deps) (*Session, error) {
 		opts: opts, deps: deps,
 		events: make(chan Event, 64),
 		cmds:   make(chan command),
+		done:   make(chan struct{}),
 		ikeIn:  make(chan datagram, 64),
 		alive:  make(chan struct{}, 1),
 	}
@@ -94,17 +96,22 @@ func (s *Session) Events() <-chan Event { return s.events }
 // form stays open.
 func (s *Session) Answer(a eap.FormAnswer) error {
 	reply := make(chan error, 1)
-	s.cmds <- command{answer: a, reply: reply}
-	return <-reply
+	select {
+	case s.cmds <- command{answer: a, reply: reply}:
+		return <-reply
+	case <-s.done:
+		return ErrDisconnected
+	}
 }
 
-// Disconnect ends the session; Run returns once the headend is told.
+// Disconnect ends the session; Run returns once the headend is told. It
+// returns at once when the session has ended already.
 func (s *Session) Disconnect() {
 	reply := make(chan error, 1)
 	select {
 	case s.cmds <- command{disconnect: true, reply: reply}:
 		<-reply
-	default:
+	case <-s.done:
 	}
 }
 
@@ -120,6 +127,7 @@ func (s *Session) emit(ctx context.Context, e Event) {
 // disconnect the user asked for.
 func (s *Session) Run(ctx context.Context) (err error) {
 	defer func() {
+		close(s.done)
 		s.emit(context.Background(), DisconnectedEvent{Err: err})
 		close(s.events)
 	}()
