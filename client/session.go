@@ -294,6 +294,10 @@ func (s *Session) connect(ctx context.Context, dp DataPlane) (wasUp bool, err er
 
 var errNoAnswer = errors.New("the headend did not answer")
 
+// closeWait is how long a disconnect waits for the headend to confirm its
+// Delete before leaving anyway.
+const closeWait = 2 * time.Second
+
 // conn is one attempt with one headend address.
 type conn struct {
 	s       *Session
@@ -429,6 +433,7 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 	stats := time.NewTicker(5 * time.Second)
 	defer stats.Stop()
 	closing := false
+	var giveUp <-chan time.Time
 	for {
 		deadline := c.ini.NextDeadline()
 		if !c.heard {
@@ -465,6 +470,7 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 			if cmd.disconnect {
 				closing = true
 				acts = c.ini.Close(time.Now())
+				giveUp = time.After(closeWait)
 				cmd.reply <- nil
 				break
 			}
@@ -477,9 +483,12 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 		case <-ctx.Done():
 			closing = true
 			acts = c.ini.Close(time.Now())
-			// Give the Delete a moment to go out, then leave.
-			ctx = context.Background()
-			go func() { time.Sleep(2 * time.Second); s.ikeIn <- datagram{} }()
+			// Give the headend a moment to confirm the Delete, then leave
+			// whether or not it did.
+			ctx, giveUp = context.Background(), time.After(closeWait)
+		case <-giveUp:
+			c.teardown()
+			return c.wasUp, ErrDisconnected
 		}
 		if err := c.apply(ctx, acts); err != nil {
 			if closing && errors.Is(err, errClosed) {

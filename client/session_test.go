@@ -433,3 +433,25 @@ func TestRekeyWhenSequenceNumbersRunOut(t *testing.T) {
 	}
 	t.Fatal("the exhausted SA was not replaced")
 }
+
+// TestDisconnectFromSilentHeadend: a headend that stopped answering does
+// not hold up a disconnect longer than closeWait.
+func TestDisconnectFromSilentHeadend(t *testing.T) {
+	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse"},
+		ikev2.Timers{}, vpnHost)
+	hs.waitFor(t, "tunnel", isConnected)
+	hs.h.mu.Lock()
+	hs.h.silent = true
+	hs.h.mu.Unlock()
+	start := time.Now()
+	hs.s.Disconnect()
+	if err := <-hs.err; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > closeWait+3*time.Second {
+		t.Fatalf("disconnect took %s", d)
+	}
+	if _, ok := hs.nc.Applied(); ok {
+		t.Fatal("configuration left applied")
+	}
+}
