@@ -158,15 +158,7 @@ func TestAnyConnect(t *testing.T) {
 		if _, err := n.client.Answer(n.now, eap.FormAnswer{"username": "alice"}); err == nil {
 			t.Fatal("answer without a password accepted")
 		}
-		acts, err := n.client.Answer(n.now, eap.FormAnswer{"username": "alice", "password": "correct horse"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.handle(false, acts)
-		n.run(time.Minute, func() bool { return n.established() != nil || n.closed(false) != nil })
-		if n.established() == nil {
-			t.Fatalf("not established: %v", n.closed(false))
-		}
+		n.answerAndConnect(t, eap.FormAnswer{"username": "alice", "password": "correct horse"})
 	})
 	t.Run("wrong password then right", func(t *testing.T) {
 		n := newTestNet(t, testOptions{method: "anyconnect", user: "alice", pass: "wrong", group: "ASA-IKEV2"})
@@ -176,15 +168,7 @@ func TestAnyConnect(t *testing.T) {
 		if need == nil || need.Form.Error == "" {
 			t.Fatalf("no retry form with an error: %+v %v", need, n.closed(false))
 		}
-		acts, err := n.client.Answer(n.now, eap.FormAnswer{"username": "alice", "password": "correct horse"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.handle(false, acts)
-		n.run(time.Minute, func() bool { return n.established() != nil || n.closed(false) != nil })
-		if n.established() == nil {
-			t.Fatalf("not established: %v", n.closed(false))
-		}
+		n.answerAndConnect(t, eap.FormAnswer{"username": "alice", "password": "correct horse"})
 	})
 	t.Run("wrong password to the end", func(t *testing.T) {
 		n := newTestNet(t, testOptions{method: "anyconnect", user: "mallory", pass: "guess", group: "ASA-IKEV2"})
@@ -215,14 +199,20 @@ func TestMSCHAPv2Retry(t *testing.T) {
 	if need == nil || need.Form.Field("password") == nil || !strings.Contains(need.Form.Error, "691") {
 		t.Fatalf("no retry form: %+v %v", need, n.closed(false))
 	}
-	acts, err := n.client.Answer(n.now, eap.FormAnswer{"password": "correct horse"})
+	n.answerAndConnect(t, eap.FormAnswer{"password": "correct horse"})
+	checkChildPair(t, n)
+}
+
+// answerAndConnect answers the pending form and runs until the tunnel is up.
+func (n *testNet) answerAndConnect(t *testing.T, a eap.FormAnswer) {
+	t.Helper()
+	acts, err := n.client.Answer(n.now, a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n.handle(false, acts)
 	n.run(time.Minute, func() bool { return n.established() != nil || n.closed(false) != nil })
 	if n.established() == nil {
-		t.Fatalf("not established after the retry: %v", n.closed(false))
+		t.Fatalf("not established after answering: %v", n.closed(false))
 	}
-	checkChildPair(t, n)
 }
