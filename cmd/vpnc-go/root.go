@@ -19,8 +19,7 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newConnectCmd())
 	root.AddCommand(newResponderCmd())
-	root.AddCommand(newDemoCmd())
-	root.AddCommand(newBenchCmd())
+	addPlatformCommands(root)
 	root.AddCommand(newProfilesCmd())
 	return root
 }

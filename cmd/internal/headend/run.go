@@ -2,15 +2,11 @@ package headend
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"strings"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"golang.zx2c4.com/wireguard/tun"
 
 	"github.com/vpnc-go/vpnc-go/client"
@@ -166,48 +162,4 @@ func installChild(t *esp.Tunnel, c *ikev2.ChildSA) error {
 		return err
 	}
 	return t.Install(pair)
-}
-
-// setupHost brings the TUN device up, routes the pools to it and turns on
-// IPv4 forwarding when configured; the returned function undoes all that.
-func setupHost(dev string, cfg *Config) (undo func(), err error) {
-	var undos []func()
-	undo = func() {
-		for i := len(undos) - 1; i >= 0; i-- {
-			undos[i]()
-		}
-	}
-	link, err := netlink.LinkByName(dev)
-	if err != nil {
-		return undo, err
-	}
-	if err := netlink.LinkSetUp(link); err != nil {
-		return undo, fmt.Errorf("bringing %s up: %w", dev, err)
-	}
-	for name, p := range cfg.Pools {
-		dst := netip.PrefixFrom(p.first, p.bits).Masked()
-		r := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixNet(dst), Scope: netlink.SCOPE_LINK}
-		if err := netlink.RouteAdd(r); err != nil && !errors.Is(err, os.ErrExist) {
-			return undo, fmt.Errorf("routing pool %s (%s) to %s: %w", name, dst, dev, err)
-		}
-		undos = append(undos, func() { netlink.RouteDel(r) })
-	}
-	if cfg.Tunnel.Forward {
-		const knob = "/proc/sys/net/ipv4/ip_forward"
-		old, err := os.ReadFile(knob)
-		if err != nil {
-			return undo, err
-		}
-		if strings.TrimSpace(string(old)) != "1" {
-			if err := os.WriteFile(knob, []byte("1\n"), 0o644); err != nil {
-				return undo, fmt.Errorf("enabling IPv4 forwarding: %w", err)
-			}
-			undos = append(undos, func() { os.WriteFile(knob, old, 0o644) })
-		}
-	}
-	return undo, nil
-}
-
-func prefixNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package lab builds the small networks that the demo, the end-to-end
 // tests and the benchmark run in: network namespaces joined by veth pairs,
 // with documentation addresses that never leave this machine, and the
