@@ -154,9 +154,19 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 	if f.csdWrapper != "" {
 		o.HostScan = client.HostScanWrapper(f.csdWrapper, 2*time.Minute)
 	}
-	if f.cert != "" {
+	switch {
+	case f.cert != "":
 		cred, err := certs.LoadClientCredentials(f.cert, f.key, []byte(f.certPassword))
 		if err != nil {
+			return o, err
+		}
+		o.ClientCert = cred
+	case o.Auth == client.AuthRSA || o.Auth == client.AuthECDSA || t.CertificateMatch != nil:
+		// No --cert: the certificate folders, filtered by the profile's
+		// CertificateMatch (also for a certificate request inside
+		// EAP-AnyConnect, where a missing one is no error yet).
+		cred, err := client.SelectCertificate(client.CertDirs(), client.MatchRules(t.CertificateMatch), time.Now())
+		if err != nil && o.Auth != client.AuthAnyConnect {
 			return o, err
 		}
 		o.ClientCert = cred

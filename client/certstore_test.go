@@ -1,0 +1,58 @@
+package client
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/profile"
+)
+
+// writeCert writes a self-signed certificate and its key into one PEM file.
+func writeCert(t *testing.T, dir, name, cn string, eku x509.ExtKeyUsage) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn, OrganizationalUnit: []string{"VPN"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{eku}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := x509.MarshalPKCS8PrivateKey(key)
+	b := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k})...)
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSelectCertificate(t *testing.T) {
+	dir := t.TempDir()
+	writeCert(t, dir, "a-server.pem", "vpn.example.com", x509.ExtKeyUsageServerAuth)
+	writeCert(t, dir, "b-alice.pem", "alice", x509.ExtKeyUsageClientAuth)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.pem"), []byte("not PEM"), 0o644)
+
+	m := &profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth"},
+		DistinguishedName: []profile.DNRule{{Name: "CN", Pattern: "ali", Wildcard: true, MatchCase: true}}}
+	c, err := SelectCertificate([]string{dir}, MatchRules(m), time.Now())
+	if err != nil || c.Chain[0].Subject.CommonName != "alice" {
+		t.Fatalf("got %v %v", c, err)
+	}
+	m.DistinguishedName[0].NotEqual = true
+	if _, err := SelectCertificate([]string{dir}, MatchRules(m), time.Now()); err == nil {
+		t.Fatal("a NotEqual rule that excludes the only client certificate matched")
+	}
+	if _, err := SelectCertificate([]string{t.TempDir()}, MatchRules(nil), time.Now()); err == nil || !strings.Contains(err.Error(), "--cert") {
+		t.Fatalf("empty folder: %v", err)
+	}
+}
