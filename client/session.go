@@ -497,7 +497,12 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 			if errors.Is(err, errClosed) {
 				return c.wasUp, unwrapClosed(err)
 			}
-			c.ini.Close(time.Now())
+			// The OS side failed: tell the headend (best effort) and undo.
+			for _, a := range c.ini.Close(time.Now()) {
+				if send, ok := a.(ikev2.Send); ok {
+					c.dp.SendIKE(send.To, send.Encap, send.Datagrams)
+				}
+			}
 			c.teardown()
 			return c.wasUp, err
 		}
