@@ -40,8 +40,9 @@ func childProposals(base []wire.Proposal, spi uint32, withDH bool) []wire.Propos
 	return out
 }
 
-// pfsGroup is the DH group of our first ESP proposal that has one, or 0.
-func pfsGroup(ps []wire.Proposal) uint16 {
+// firstGroup is the DH group of the first proposal that has one, or 0: the
+// group of KEi in IKE_SA_INIT, and of PFS in a CHILD SA rekey.
+func firstGroup(ps []wire.Proposal) uint16 {
 	for _, p := range ps {
 		for _, t := range p.Transforms {
 			if t.Type == wire.TransformDH && t.ID != wire.DH_NONE {
@@ -133,7 +134,7 @@ func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 	offered := childProposals(sa.c.ESPProposals, c.InSPI, true)
 	ps = append(ps, &wire.SA{Proposals: offered}, &wire.Nonce{Data: ni})
 	var dh *ikecrypto.DH
-	if g := pfsGroup(offered); g != 0 {
+	if g := firstGroup(offered); g != 0 {
 		var err error
 		if dh, err = ikecrypto.NewDH(g, sa.c.Rand); err != nil {
 			sa.fail(err)

@@ -100,8 +100,9 @@ func (i *Initiator) Start(now time.Time) []Action {
 	sa.spiI = sa.newIKESPI()
 	i.sa = sa
 	i.ni = sa.nonce()
-	group := pfsGroupIKE(i.cfg.IKEProposals)
-	if err := i.newDH(group); err != nil {
+	// KEi uses the first group offered (section 1.2); a headend that
+	// wants another answers INVALID_KE_PAYLOAD.
+	if err := i.newDH(firstGroup(i.cfg.IKEProposals)); err != nil {
 		sa.fail(err)
 		return i.conn.flush()
 	}
@@ -109,9 +110,6 @@ func (i *Initiator) Start(now time.Time) []Action {
 	i.sendInit(now)
 	return i.conn.flush()
 }
-
-// pfsGroupIKE is the first DH group of the IKE proposals, used for KEi.
-func pfsGroupIKE(ps []wire.Proposal) uint16 { return pfsGroup(ps) }
 
 func (i *Initiator) newDH(group uint16) error {
 	dh, err := ikecrypto.NewDH(group, i.cfg.Rand)
