@@ -216,7 +216,7 @@ func (sl *swanLab) pacedTransfer(ctx context.Context, d time.Duration, rate int)
 		return 0, 0, err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(d + time.Minute))
+	c.SetDeadline(time.Now().Add(d + 15*time.Second))
 	h := sha256.New()
 	src := rand.NewChaCha8([32]byte{2})
 	chunk := make([]byte, rate/20)
