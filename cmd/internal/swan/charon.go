@@ -68,8 +68,6 @@ type Settings struct {
 	// LogLevels are charon's filelog levels, "default = 1 ike = 2" when
 	// empty. "ike 4, chd 4" logs every key.
 	LogLevels string
-	// Initiator: a client charon (no retransmission wait for long).
-	Initiator bool
 }
 
 // Charon is one running charon with its folder.
