@@ -114,6 +114,9 @@ func withSwanTimers(c swanHeadendCase, ike, child, dpd time.Duration) swanHeaden
 func TestInteropStrongSwanHeadend(t *testing.T) {
 	requireSwan(t)
 	binary(t)
+	if v, err := swan.Version(); err == nil {
+		t.Logf("strongSwan %s (Debian package strongswan-charon)", v)
+	}
 	for _, c := range swanHeadendCases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.soak > 0 {
