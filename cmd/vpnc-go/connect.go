@@ -18,6 +18,7 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/client/netcfg"
+	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
@@ -44,6 +45,9 @@ type connectFlags struct {
 	identity       string
 	noReconnect    bool
 	csdWrapper     string
+	childLifetime  time.Duration
+	ikeLifetime    time.Duration
+	dpd            time.Duration
 }
 
 func newConnectCmd() *cobra.Command {
@@ -87,6 +91,9 @@ Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 	fl.StringVar(&f.identity, "ike-identity", "", "send this IDi (KEY_ID) instead of the AnyConnect identity (standards-only headends)")
 	fl.BoolVar(&f.noReconnect, "no-reconnect", false, "exit when the headend stops answering instead of reconnecting")
 	fl.StringVar(&f.csdWrapper, "csd-wrapper", "", "run `PROGRAM` when the headend demands a host scan (OpenConnect's --csd-wrapper convention); without it such headends are refused")
+	fl.DurationVar(&f.childLifetime, "child-lifetime", 0, "rekey the CHILD SA after this `DURATION` (default 7h50m)")
+	fl.DurationVar(&f.ikeLifetime, "ike-lifetime", 0, "rekey the IKE SA after this `DURATION` (default 23h40m)")
+	fl.DurationVar(&f.dpd, "dpd", 0, "check that the headend is alive after this `DURATION` of silence (default 30s)")
 	return cmd
 }
 
@@ -127,6 +134,7 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 		ESPProposals:  f.esp,
 		NoDNS:         f.noDNS || f.dnsMode == "none",
 		NoRoutes:      f.noRoute,
+		Timers:        ikev2.Timers{ChildRekey: f.childLifetime, IKERekey: f.ikeLifetime, DPD: f.dpd},
 	}
 	if t.Manual {
 		o.AutoReconnect = !f.noReconnect
