@@ -10,10 +10,6 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2"
 )
 
-// allTraffic is what the client's CHILD SA carries: the kernel's routes
-// decide what enters the TUN device, the SA takes all of it.
-var allTraffic = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
-
 // apply carries out the state machine's actions. It returns a closedError
 // when the IKE SA ended, any other error when the OS side failed.
 func (c *conn) apply(ctx context.Context, acts []ikev2.Action) error {
@@ -37,7 +33,10 @@ func (c *conn) apply(ctx context.Context, acts []ikev2.Action) error {
 		case ikev2.IKEKeys:
 			s.keyLog(a.IKEKeyLogLine(), "IKE SA keys")
 		case ikev2.InstallChild:
-			if err := c.dp.Install(a.SA, allTraffic); err != nil {
+			// The SA carries what its traffic selectors allow; anything
+			// else that enters the TUN device (IPv6 router solicitations
+			// on an IPv4 tunnel, say) is dropped, never sent in clear.
+			if err := c.dp.Install(a.SA, a.SA.PeerPrefixes()); err != nil {
 				return fmt.Errorf("installing %s: %w", a.SA, err)
 			}
 			c.child = a.SA

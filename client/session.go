@@ -364,6 +364,11 @@ func (s *Session) initiatorConfig(local, remote netip.AddrPort) (ikev2.Initiator
 		for _, c := range o.ClientCert.Chain {
 			cfg.Credentials.Chain = append(cfg.Credentials.Chain, c.Raw)
 		}
+		if o.Auth.usesCertificate() && o.Identity == nil {
+			// Standards headends look the client's key up by the
+			// certificate's subject, which is what IDi then says.
+			cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: o.ClientCert.Chain[0].RawSubject}
+		}
 	}
 	if !o.Auth.usesCertificate() {
 		cfg.EAP = s.eapMethod(remote)

@@ -102,8 +102,10 @@ type ChildSA struct {
 	InSPI, OutSPI uint32 // what we receive on, what we send with
 	Suite         Suite
 	In, Out       ikecrypto.SAKeys
-	TSi, TSr      []wire.TrafficSelector // as narrowed by the responder
-	Created       time.Time
+	// TSi and TSr are as the IKE_AUTH exchange named them (the client's
+	// side, the headend's side), whoever initiated later rekeys.
+	TSi, TSr []wire.TrafficSelector
+	Created  time.Time
 	// Remote is where ESP in UDP goes: the peer's address, port 4500.
 	Remote netip.AddrPort
 	// Initiated says we initiated the exchange that made this SA: the peer
@@ -111,10 +113,45 @@ type ChildSA struct {
 	// (otherwise it waits for the peer's first packet on it).
 	Initiated bool
 
-	rekeyAt   time.Time
-	rekeying  bool     // a CREATE_CHILD_SA of ours is in flight for it
-	replaced  bool     // a new SA took over; waiting for its Delete
-	collision [][]byte // the nonces of a simultaneous rekey by the peer
+	localIsTSi bool // we were the IKE_AUTH initiator: TSi is our side
+	rekeyAt    time.Time
+	rekeying   bool     // a CREATE_CHILD_SA of ours is in flight for it
+	replaced   bool     // a new SA took over; waiting for its Delete
+	collision  [][]byte // the nonces of a simultaneous rekey by the peer
+}
+
+// PeerTS returns the peer's side of the traffic selectors: the networks
+// the SA carries packets to.
+func (c *ChildSA) PeerTS() []wire.TrafficSelector {
+	if c.localIsTSi {
+		return c.TSr
+	}
+	return c.TSi
+}
+
+// PeerPrefixes returns the networks of PeerTS.
+func (c *ChildSA) PeerPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, ts := range c.PeerTS() {
+		out = append(out, ts.Prefixes()...)
+	}
+	return out
+}
+
+func (c *ChildSA) localTS() []wire.TrafficSelector {
+	if c.localIsTSi {
+		return c.TSi
+	}
+	return c.TSr
+}
+
+// setTS stores selectors given as ours and the peer's.
+func (c *ChildSA) setTS(local, peer []wire.TrafficSelector) {
+	if c.localIsTSi {
+		c.TSi, c.TSr = local, peer
+	} else {
+		c.TSi, c.TSr = peer, local
+	}
 }
 
 func (c *ChildSA) String() string {

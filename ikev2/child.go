@@ -126,7 +126,7 @@ func (sa *ikeSA) childByOut(spi uint32) *ChildSA {
 // the old one.
 func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 	old.rekeying = true
-	c := &ChildSA{InSPI: sa.newSPI(), TSi: old.TSi, TSr: old.TSr, Initiated: true}
+	c := &ChildSA{InSPI: sa.newSPI(), TSi: old.TSi, TSr: old.TSr, localIsTSi: old.localIsTSi, Initiated: true}
 	ni := sa.nonce()
 	ps := []wire.Payload{
 		&wire.Notify{Protocol: wire.ProtoESP, SPI: spiBytes(old.InSPI), NotifyType: wire.REKEY_SA},
@@ -142,8 +142,10 @@ func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 		}
 		ps = append(ps, &wire.KE{Group: g, Data: dh.PublicValue()})
 	}
-	ps = append(ps, &wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: old.TSi}},
-		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: old.TSr}})
+	// In this exchange we are the initiator: TSi is our side (which is
+	// TSr of the IKE_AUTH when the peer set the IKE SA up).
+	ps = append(ps, &wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: old.localTS()}},
+		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: old.PeerTS()}})
 	sa.emit(Progress{Stage: StageRekey, Detail: old.String()})
 	sa.request(now, wire.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
 		old.rekeying = false
@@ -170,7 +172,7 @@ func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 			return
 		}
 		if tsi, tsr, ok := selectors(rps); ok {
-			c.TSi, c.TSr = tsi, tsr
+			c.setTS(tsi, tsr)
 		}
 		sa.addChild(now, c)
 		old.replaced = true
@@ -235,9 +237,14 @@ func (sa *ikeSA) answerCreateChild(now time.Time, ps []wire.Payload) []wire.Payl
 	}
 	rekey, ok := wire.FindNotify(ps, wire.REKEY_SA)
 	if !ok {
-		// A new CHILD SA besides the one we have: vpnc-go keeps one per
-		// IKE SA, as remote access needs (section 1.3.1 lets us refuse).
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_ADDITIONAL_SAS}}
+		// A new CHILD SA. vpnc-go keeps one per IKE SA, as remote access
+		// needs, and refuses another (section 1.3.1 allows it); but when
+		// none is left, such as after a rekey the peer gave up and deleted,
+		// the new one replaces it.
+		if sa.liveChildren() > 0 {
+			return []wire.Payload{&wire.Notify{NotifyType: wire.NO_ADDITIONAL_SAS}}
+		}
+		return sa.answerChildRekey(now, nil, saP, ps)
 	}
 	var old *ChildSA
 	if len(rekey.SPI) == 4 {
@@ -253,6 +260,8 @@ func (sa *ikeSA) answerCreateChild(now time.Time, ps []wire.Payload) []wire.Payl
 	return sa.answerChildRekey(now, old, saP, ps)
 }
 
+// answerChildRekey answers a CREATE_CHILD_SA that rekeys old, or creates a
+// CHILD SA afresh when old is nil.
 func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps []wire.Payload) []wire.Payload {
 	local := childProposals(sa.c.ESPProposals, 0, true)
 	ke, hasKE := wire.Find[*wire.KE](ps)
@@ -273,7 +282,20 @@ func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps 
 			return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
 		}
 	}
-	c := &ChildSA{InSPI: sa.newSPI(), OutSPI: binary.BigEndian.Uint32(chosen.SPI), Suite: suite, TSi: old.TSi, TSr: old.TSr}
+	// The request's TSi are the peer's side, its TSr ours (the peer
+	// initiated this exchange); the answer repeats them.
+	reqTSi, reqTSr, ok := selectors(ps)
+	if !ok {
+		if old == nil {
+			return []wire.Payload{&wire.Notify{NotifyType: wire.TS_UNACCEPTABLE}}
+		}
+		reqTSi, reqTSr = old.PeerTS(), old.localTS()
+	}
+	c := &ChildSA{InSPI: sa.newSPI(), OutSPI: binary.BigEndian.Uint32(chosen.SPI), Suite: suite}
+	if old != nil {
+		c.localIsTSi = old.localIsTSi
+	}
+	c.setTS(reqTSr, reqTSi)
 	nr := sa.nonce()
 	if err := sa.finishChildKeys(c, dh, suite, ps, nr, false); err != nil {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
@@ -281,20 +303,33 @@ func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps 
 	chosen.SPI = spiBytes(c.InSPI)
 	sa.addChild(now, c)
 
-	if old.rekeying {
+	switch {
+	case old == nil:
+	case old.rekeying:
 		// Our own rekey of the same SA is in flight: a simultaneous
 		// rekey, settled when our answer arrives (section 2.8.1).
 		peerNi, _ := wire.Find[*wire.Nonce](ps)
 		old.collision = [][]byte{peerNi.Data, nr}
-	} else {
+	default:
 		old.replaced = true // the peer deletes the old SA next
 	}
 	out := []wire.Payload{&wire.SA{Proposals: []wire.Proposal{chosen}}, &wire.Nonce{Data: nr}}
 	if dh != nil {
 		out = append(out, &wire.KE{Group: suite.DH, Data: dh.PublicValue()})
 	}
-	return append(out, &wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: c.TSi}},
-		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: c.TSr}})
+	return append(out, &wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: reqTSi}},
+		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: reqTSr}})
+}
+
+// liveChildren counts the CHILD SAs not already replaced by a rekey.
+func (sa *ikeSA) liveChildren() int {
+	n := 0
+	for _, c := range sa.conn.children {
+		if !c.replaced {
+			n++
+		}
+	}
+	return n
 }
 
 func invalidKE(group uint16) *wire.Notify {

@@ -2,6 +2,7 @@ package ikev2
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -22,6 +23,14 @@ func checkChildPair(t *testing.T, n *testNet) {
 		s := srv[c.OutSPI]
 		if s == nil || s.OutSPI != c.InSPI {
 			t.Fatalf("SPIs do not pair: client %v, headend %v", c, srv)
+		}
+		// Each side's SA carries the other side's networks, whoever
+		// rekeyed: the headend's inside network, the client's address.
+		if got := fmt.Sprint(c.PeerPrefixes()); got != "[198.51.100.0/24]" {
+			t.Fatalf("the client's SA carries %s", got)
+		}
+		if got := s.PeerPrefixes(); len(got) != 1 || got[0].Bits() != 32 {
+			t.Fatalf("the headend's SA carries %v", got)
 		}
 		if string(c.Out.Encr) != string(s.In.Encr) || string(c.In.Encr) != string(s.Out.Encr) ||
 			string(c.Out.Integ) != string(s.In.Integ) || string(c.In.Integ) != string(s.Out.Integ) {

@@ -466,7 +466,7 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 		sa.fail(fmt.Errorf("%w: IKE_AUTH answer without traffic selectors", ErrProtocol))
 		return
 	}
-	c := &ChildSA{InSPI: i.childIn, OutSPI: out, Suite: suite, TSi: tsi, TSr: tsr, Initiated: true}
+	c := &ChildSA{InSPI: i.childIn, OutSPI: out, Suite: suite, TSi: tsi, TSr: tsr, Initiated: true, localIsTSi: true}
 	if err := sa.childKeys(c, nil, i.ni, i.nr, true); err != nil {
 		sa.fail(err)
 		return

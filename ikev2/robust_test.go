@@ -2,6 +2,7 @@ package ikev2
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -349,4 +350,27 @@ func TestForgedDatagramDoesNotMovePeer(t *testing.T) {
 	if sess.sa.remote != moved {
 		t.Fatalf("the client's new address was not followed: %s natt=%v", sess.sa.remote, sess.sa.natt)
 	}
+}
+
+// TestRekeyTrafficSelectorOrientation: in a CREATE_CHILD_SA, TSi is the
+// side of whoever starts that exchange (RFC 7296 section 2.9), so a
+// headend rekeying puts its own networks in TSi, not the IKE_AUTH's TSi.
+func TestRekeyTrafficSelectorOrientation(t *testing.T) {
+	n := connect(t, alice)
+	var sess *Session
+	for s := range n.server.sessions {
+		sess = s
+	}
+	sess.conn.children[0].rekeyAt = n.now
+	n.handle(true, n.server.HandleTimeout(n.now))
+	req := sess.sa.pending
+	if req == nil || req.exchange != wire.CREATE_CHILD_SA {
+		t.Fatal("the headend did not start a rekey")
+	}
+	tsi, tsr, ok := selectors(req.payloads)
+	if !ok || fmt.Sprint(tsi[0].Prefixes()) != "[198.51.100.0/24]" || tsr[0].Prefixes()[0].Bits() != 32 {
+		t.Fatalf("headend's rekey request: TSi %v TSr %v", tsi, tsr)
+	}
+	n.run(time.Minute, func() bool { return false })
+	checkChildPair(t, n)
 }

@@ -151,13 +151,9 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 }
 
 // installChild installs a client's CHILD SA: it carries the client's
-// addresses, which the narrowed TSi names.
+// addresses, the peer's side of its traffic selectors.
 func installChild(t *esp.Tunnel, c *ikev2.ChildSA) error {
-	var inner []netip.Prefix
-	for _, ts := range c.TSi {
-		inner = append(inner, ts.Prefixes()...)
-	}
-	pair, err := client.NewSAPair(c, inner)
+	pair, err := client.NewSAPair(c, c.PeerPrefixes())
 	if err != nil {
 		return err
 	}
