@@ -259,6 +259,7 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error {
 	out := cmd.OutOrStdout()
 	var last client.StageEvent
+	var unanswered error // a form nobody could fill in ends the session as a failure
 	for e := range s.Events() {
 		switch e := e.(type) {
 		case client.StageEvent:
@@ -275,6 +276,10 @@ func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error
 			for {
 				a, err := askForm(cmd, e.Form)
 				if err != nil {
+					unanswered = fmt.Errorf("no answer to the headend's form (%v)", err)
+					if e.Form.Error != "" {
+						unanswered = fmt.Errorf("authentication failed: %s; %w", e.Form.Error, unanswered)
+					}
 					s.Disconnect()
 					break
 				}
@@ -296,7 +301,10 @@ func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error
 			}
 		}
 	}
-	return <-done
+	if err := <-done; err != nil {
+		return err
+	}
+	return unanswered
 }
 
 func printSettings(w io.Writer, st client.Settings) {

@@ -69,16 +69,20 @@ var swanHeadendCases = []swanHeadendCase{
 		pki: swan.PKIOptions{ServerBits: 4096, Intermediates: 2, IntermediateBits: 4096, ClientKeyID: rsaKeyID}, fragSize: 1280, minFrags: 4},
 	{name: "MSCHAPv2-GCM-GCM-split-NAT", auth: "EAP-MSCHAPv2", swanAuth: "eap-mschapv2", ike: gcmIKE, esp: gcmESP, ts: splitTS, nat: true},
 	{name: "wrong-password", auth: "EAP-MSCHAPv2", swanAuth: "eap-mschapv2", ike: seedIKE, esp: cbcESP, ts: splitTS,
-		password: "wrong horse", wantErr: "authentication failed: eap: EAP-Failure"},
+		password: "wrong horse", wantErr: "authentication failed: MS-CHAPv2 failure E=691"},
 	{name: "untrusted-server", auth: "EAP-MSCHAPv2", swanAuth: "eap-mschapv2", ike: gcmIKE, esp: gcmESP, ts: splitTS,
 		noCA: true, wantErr: "is not trusted: x509: certificate signed by unknown authority"},
 	{name: "no-common-proposal", auth: "EAP-MSCHAPv2", swanAuth: "eap-mschapv2", ike: gcmIKE, esp: gcmESP, ts: splitTS,
 		clientIKE: "aes128-sha256-modp2048", wantErr: "answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN"},
-	// Short lifetimes, rekeyed by strongSwan: CHILD every 20 s, IKE every
-	// 40 s, DPD every 10 s; vpnc-go keeps its long defaults.
+	// Short lifetimes, rekeyed by strongSwan: CHILD every 18 s, IKE every
+	// 45 s, DPD every 10 s; vpnc-go keeps its long defaults. (The times
+	// keep strongSwan's CHILD and IKE rekeys apart: when they fall in the
+	// same second, strongSwan 5.9.8 loses the CHILD rekey job — "not found
+	// for rekey" — and replaces the SA at its hard lifetime instead, which
+	// vpnc-go accepts, but then fewer rekeys happen than counted here.)
 	withSwanTimers(swanHeadendCase{name: "rekey-by-strongSwan", auth: "EAP-MSCHAPv2", swanAuth: "eap-mschapv2", ike: seedIKE, esp: cbcESP, ts: splitTS,
 		soak: 50 * time.Second, wantRekeys: map[string]int{"generated CHILD": 2, "generated IKE": 1}, swanLog: rekeyLog},
-		40*time.Second, 20*time.Second, 10*time.Second),
+		45*time.Second, 18*time.Second, 10*time.Second),
 	// The IKE SA alone rekeyed by strongSwan (every 15 s) with DPD every
 	// 5 s: its CHILD SA lives on under the new IKE SA.
 	withSwanTimers(swanHeadendCase{name: "IKE-rekey-by-strongSwan-DPD", auth: "EAP-GTC", swanAuth: "eap-gtc", ike: x25519IKE, esp: cbcESP, ts: fullTS,
