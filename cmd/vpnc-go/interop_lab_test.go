@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Shared parts of the strongSwan interoperability tests

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package swan runs strongSwan's charon as a reference peer for vpnc-go's
 // interoperability tests: a strongswan.conf and a swanctl folder per
 // instance, charon with its userspace ESP (kernel-libipsec, the kernels
