@@ -415,8 +415,7 @@ func TestSavedPasswordAfterRefusedStoredPassword(t *testing.T) {
 	if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
 		t.Fatalf("SavedPassword: %q %q", u, p)
 	}
-	hs.s.Disconnect()
-	<-hs.err
+	hs.disconnect(t)
 }
 
 func TestSavedPasswordStandardEAP(t *testing.T) {
@@ -426,6 +425,30 @@ func TestSavedPasswordStandardEAP(t *testing.T) {
 	if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
 		t.Fatalf("SavedPassword: %q %q", u, p)
 	}
-	hs.s.Disconnect()
-	<-hs.err
+	hs.disconnect(t)
+}
+
+// disconnect ends the session and waits for Run. Session.Disconnect drops
+// the request when the session's loop is busy at that moment (its send
+// has a default branch), so it is repeated until Run returns.
+func (hs *harness) disconnect(t *testing.T) {
+	t.Helper()
+	go func() {
+		for range hs.s.Events() {
+		}
+	}()
+	deadline := time.After(20 * time.Second)
+	for {
+		hs.s.Disconnect()
+		select {
+		case err := <-hs.err:
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("the session did not end")
+		}
+	}
 }
