@@ -43,6 +43,7 @@ type connectFlags struct {
 	stateFile      string
 	identity       string
 	noReconnect    bool
+	savePassword   bool
 }
 
 func newConnectCmd() *cobra.Command {
@@ -57,6 +58,12 @@ forbids it). Without HOST, the profiles must hold exactly one IPsec host.
 vpnc-go prints one line per stage and a summary once the tunnel is up, then
 keeps it up until interrupted (Ctrl-C, SIGTERM), reconnecting when the headend
 stops answering. Routes, DNS and the TUN device are restored on exit.
+
+A password stored in the OS keyring (--save-password) for the headend, tunnel
+group and user (--user, else the last user who saved one there) is used
+without asking; when the headend refuses it, the password is asked again.
+With no keyring reachable the password is asked each time; it is never kept
+in a file.
 Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, f, args) },
@@ -85,6 +92,7 @@ Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 	fl.StringVar(&f.stateFile, "state-file", netcfg.DefaultStateFile, "where changes to the system are recorded for crash recovery")
 	fl.StringVar(&f.identity, "ike-identity", "", "send this IDi (KEY_ID) instead of the AnyConnect identity (standards-only headends)")
 	fl.BoolVar(&f.noReconnect, "no-reconnect", false, "exit when the headend stops answering instead of reconnecting")
+	fl.BoolVar(&f.savePassword, "save-password", false, "after a successful login, store the password in the OS keyring (keyed by headend, group and user; vpnc-go forget removes it)")
 	return cmd
 }
 
@@ -221,18 +229,33 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := client.New(o, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu)})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "connecting to %s (%s, %s)\n", t.Name, o.Server, o.Auth)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	return printEvents(cmd, s, done)
+	sl := loadStoredLogin(&o, t.Address.Host, f.savePassword, f.verbose, out, cmd.ErrOrStderr())
+	return runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu)})
 }
 
-// printEvents prints a line per event and asks forms on the terminal.
-func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error {
+// runSessions runs the session and prints its events; when the keyring's
+// password is refused before any login succeeded, it runs a new one that
+// asks for the password.
+func runSessions(ctx context.Context, cmd *cobra.Command, name string, o client.Options, sl *storedLogin, deps client.Deps) error {
+	for {
+		s, err := client.New(o, deps)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "connecting to %s (%s, %s)\n", name, o.Server, o.Auth)
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		err = printEvents(cmd, s, done, func() { sl.connected(s) })
+		if ctx.Err() == nil && sl.retryWithoutStored(&o, err) {
+			continue
+		}
+		return err
+	}
+}
+
+// printEvents prints a line per event and asks forms on the terminal;
+// onConnected (when not nil) runs after each ConnectedEvent is printed.
+func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error, onConnected func()) error {
 	out := cmd.OutOrStdout()
 	var last client.StageEvent
 	for e := range s.Events() {
@@ -262,6 +285,9 @@ func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error
 			}
 		case client.ConnectedEvent:
 			printSettings(out, e.Settings)
+			if onConnected != nil {
+				onConnected()
+			}
 		case client.ErrorEvent:
 			fmt.Fprintln(cmd.ErrOrStderr(), "error:", e.Err)
 		case client.DisconnectedEvent:
@@ -340,7 +366,7 @@ func askForm(cmd *cobra.Command, form *eap.Form) (eap.FormAnswer, error) {
 		}
 		fmt.Fprintf(out, "%s: ", strings.TrimSuffix(label, ":"))
 		var v string
-		if fl.Kind == eap.FieldPassword && term.IsTerminal(int(os.Stdin.Fd())) {
+		if fl.Kind == eap.FieldPassword && cmd.InOrStdin() == io.Reader(os.Stdin) && term.IsTerminal(int(os.Stdin.Fd())) {
 			b, err := term.ReadPassword(int(os.Stdin.Fd()))
 			fmt.Fprintln(out)
 			if err != nil {
