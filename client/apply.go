@@ -109,6 +109,7 @@ func (c *conn) established(ctx context.Context, e ikev2.Established) error {
 		c.applied = true
 	}
 	c.up, c.wasUp = true, true
+	s.loggedIn()
 	s.emit(ctx, StageEvent{Stage: StageConnected, Detail: tc.Headend.String()})
 	s.emit(ctx, ConnectedEvent{Settings: Settings{
 		Headend: tc.Headend, Address4: tc.Address4, Address6: tc.Address6, DNS: tc.DNS, Domains: tc.Domains,

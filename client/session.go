@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/ikev2"
@@ -38,6 +39,9 @@ type Session struct {
 	// answers remembers what the user typed, so that a reconnect does not
 	// ask again while the headend still accepts it.
 	answers eap.FormAnswer
+
+	mu    sync.Mutex
+	login struct{ user, password string } // of the last successful login
 }
 
 type datagram struct {
@@ -549,6 +553,28 @@ func unwrapClosed(err error) error {
 		return ce.err
 	}
 	return err
+}
+
+// SavedPassword returns the user name and the password of the last
+// successful login (the tunnel came up with them): what the user typed or
+// Options gave, for a caller that stores it in a keyring. Both are empty
+// before a login succeeded; the password is empty for certificate
+// logins. Safe to call from any goroutine, typically on a ConnectedEvent.
+func (s *Session) SavedPassword() (user, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.login.user, s.login.password
+}
+
+// loggedIn records the credentials of a login the headend accepted.
+func (s *Session) loggedIn() {
+	user := s.answers[eap.UserNameField]
+	if user == "" {
+		user = s.opts.Username
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.login.user, s.login.password = user, s.answers["password"]
 }
 
 // remember keeps typed answers (passwords included, in memory only) for

@@ -153,7 +153,7 @@ func newHeadend(t *testing.T, pki testPKI, timers ikev2.Timers) *headend {
 		EAP: func(c ikev2.EAPClient) (eap.Authenticator, error) {
 			if c.AnyConnect {
 				return &eap.AnyConnectAuthenticator{Groups: []eap.TunnelGroup{{Name: "ASA-IKEV2", Password: true}},
-					DefaultGroup: "ASA-IKEV2", Rand: rand.Reader,
+					DefaultGroup: "ASA-IKEV2", Rand: rand.Reader, Retries: 1,
 					CheckPassword: func(_, user, pass string) error {
 						if user != "alice" || pass != "correct horse" {
 							return eap.ErrWrongPassword
@@ -291,10 +291,16 @@ func TestAnyConnectFormAndReconnect(t *testing.T) {
 	if err := hs.s.Answer(eap.FormAnswer{"username": "alice"}); err == nil {
 		t.Fatal("an answer without the password was accepted")
 	}
+	if u, p := hs.s.SavedPassword(); u != "" || p != "" {
+		t.Fatalf("saved before the login: %q %q", u, p)
+	}
 	if err := hs.s.Answer(eap.FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
 		t.Fatal(err)
 	}
 	hs.waitFor(t, "tunnel", isConnected)
+	if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
+		t.Fatalf("SavedPassword: %q %q", u, p)
+	}
 
 	// The headend goes silent: DPD declares it dead, and the session
 	// reconnects once it is back, without asking for the password again.
@@ -453,5 +459,47 @@ func TestDisconnectFromSilentHeadend(t *testing.T) {
 	}
 	if _, ok := hs.nc.Applied(); ok {
 		t.Fatal("configuration left applied")
+	}
+}
+
+// TestSavedPasswordAfterRefusedStoredPassword: a stored (wrong) password
+// in Options is refused by the AnyConnect headend, the form comes again
+// with the error, and SavedPassword reports what the user typed then.
+func TestSavedPasswordAfterRefusedStoredPassword(t *testing.T) {
+	hs := start(t, Options{Server: "vpn.example.com", Group: "ASA-IKEV2", Username: "alice", Password: "stale"}, ikev2.Timers{}, vpnHost)
+	fe := hs.waitFor(t, "form", func(e Event) bool { _, ok := e.(FormEvent); return ok }).(FormEvent)
+	if fe.Form.Error == "" {
+		t.Fatalf("the form shows no error: %+v", fe.Form)
+	}
+	if err := hs.s.Answer(eap.FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
+		t.Fatal(err)
+	}
+	hs.waitFor(t, "tunnel", isConnected)
+	if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
+		t.Fatalf("SavedPassword: %q %q", u, p)
+	}
+	hs.disconnect(t)
+}
+
+func TestSavedPasswordStandardEAP(t *testing.T) {
+	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse"},
+		ikev2.Timers{}, vpnHost)
+	hs.waitFor(t, "tunnel", isConnected)
+	if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
+		t.Fatalf("SavedPassword: %q %q", u, p)
+	}
+	hs.disconnect(t)
+}
+
+// disconnect ends the session and waits for Run.
+func (hs *harness) disconnect(t *testing.T) {
+	t.Helper()
+	go func() {
+		for range hs.s.Events() {
+		}
+	}()
+	hs.s.Disconnect()
+	if err := <-hs.err; err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }

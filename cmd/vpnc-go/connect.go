@@ -48,6 +48,7 @@ type connectFlags struct {
 	childLifetime  time.Duration
 	ikeLifetime    time.Duration
 	dpd            time.Duration
+	savePassword   bool
 }
 
 func newConnectCmd() *cobra.Command {
@@ -62,6 +63,12 @@ forbids it). Without HOST, the profiles must hold exactly one IPsec host.
 vpnc-go prints one line per stage and a summary once the tunnel is up, then
 keeps it up until interrupted (Ctrl-C, SIGTERM), reconnecting when the headend
 stops answering. Routes, DNS and the TUN device are restored on exit.
+
+A password stored in the OS keyring (--save-password) for the headend, tunnel
+group and user (--user, else the last user who saved one there) is used
+without asking; when the headend refuses it, the password is asked again.
+With no keyring reachable the password is asked each time; it is never kept
+in a file.
 Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, f, args) },
@@ -94,6 +101,7 @@ Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 	fl.DurationVar(&f.childLifetime, "child-lifetime", 0, "rekey the CHILD SA after this `DURATION` (default 7h50m)")
 	fl.DurationVar(&f.ikeLifetime, "ike-lifetime", 0, "rekey the IKE SA after this `DURATION` (default 23h40m)")
 	fl.DurationVar(&f.dpd, "dpd", 0, "check that the headend is alive after this `DURATION` of silence (default 30s)")
+	fl.BoolVar(&f.savePassword, "save-password", false, "after a successful login, store the password in the OS keyring (keyed by headend, group and user; vpnc-go forget removes it)")
 	return cmd
 }
 
@@ -245,18 +253,33 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 		return err
 	}
 	o.MTU = f.mtu
-	s, err := client.New(o, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "connecting to %s (%s, %s)\n", t.Name, o.Server, o.Auth)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	return printEvents(cmd, s, done)
+	sl := loadStoredLogin(&o, t.Address.Host, f.savePassword, f.verbose, out, cmd.ErrOrStderr())
+	return runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU})
 }
 
-// printEvents prints a line per event and asks forms on the terminal.
-func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error {
+// runSessions runs the session and prints its events; when the keyring's
+// password is refused before any login succeeded, it runs a new one that
+// asks for the password.
+func runSessions(ctx context.Context, cmd *cobra.Command, name string, o client.Options, sl *storedLogin, deps client.Deps) error {
+	for {
+		s, err := client.New(o, deps)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "connecting to %s (%s, %s)\n", name, o.Server, o.Auth)
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		err = printEvents(cmd, s, done, func() { sl.connected(s) })
+		if ctx.Err() == nil && sl.retryWithoutStored(&o, err) {
+			continue
+		}
+		return err
+	}
+}
+
+// printEvents prints a line per event and asks forms on the terminal;
+// onConnected (when not nil) runs after each ConnectedEvent is printed.
+func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error, onConnected func()) error {
 	out := cmd.OutOrStdout()
 	var last client.StageEvent
 	var unanswered error // a form nobody could fill in ends the session as a failure
@@ -291,6 +314,9 @@ func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error) error
 			}
 		case client.ConnectedEvent:
 			printSettings(out, e.Settings)
+			if onConnected != nil {
+				onConnected()
+			}
 		case client.ErrorEvent:
 			fmt.Fprintln(cmd.ErrOrStderr(), "error:", e.Err)
 		case client.DisconnectedEvent:
@@ -372,7 +398,7 @@ func askForm(cmd *cobra.Command, form *eap.Form) (eap.FormAnswer, error) {
 		}
 		fmt.Fprintf(out, "%s: ", strings.TrimSuffix(label, ":"))
 		var v string
-		if fl.Kind == eap.FieldPassword && term.IsTerminal(int(os.Stdin.Fd())) {
+		if fl.Kind == eap.FieldPassword && cmd.InOrStdin() == io.Reader(os.Stdin) && term.IsTerminal(int(os.Stdin.Fd())) {
 			b, err := term.ReadPassword(int(os.Stdin.Fd()))
 			fmt.Fprintln(out)
 			if err != nil {

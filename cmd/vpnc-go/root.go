@@ -21,5 +21,6 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	root.AddCommand(newResponderCmd())
 	addPlatformCommands(root)
 	root.AddCommand(newProfilesCmd())
+	root.AddCommand(newForgetCmd())
 	return root
 }

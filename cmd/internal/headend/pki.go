@@ -29,9 +29,10 @@ const (
 
 // GeneratePKI writes a throwaway CA, a headend certificate for host (a name
 // or an address; RSA-2048, as ASAs usually have) and a client certificate
-// for user into dir, for demos and tests. Nothing here is meant to protect
-// anything real.
-func GeneratePKI(dir, host, user string) error {
+// for user into dir, for demos and tests. The headend certificate also
+// names moreHosts (a headend reached under several addresses, such as a
+// backup server). Nothing here is meant to protect anything real.
+func GeneratePKI(dir, host, user string, moreHosts ...string) error {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -59,10 +60,12 @@ func GeneratePKI(dir, host, user string) error {
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	if ip := net.ParseIP(host); ip != nil {
-		srv.IPAddresses = []net.IP{ip}
-	} else {
-		srv.DNSNames = []string{host}
+	for _, h := range append([]string{host}, moreHosts...) {
+		if ip := net.ParseIP(h); ip != nil {
+			srv.IPAddresses = append(srv.IPAddresses, ip)
+		} else {
+			srv.DNSNames = append(srv.DNSNames, h)
+		}
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srv, ca, &srvKey.PublicKey, caKey)
 	if err != nil {
