@@ -226,9 +226,16 @@ func reconnectable(err error) bool {
 	return errors.Is(err, ikev2.ErrPeerDead) || errors.Is(err, ikev2.ErrClosedByPeer)
 }
 
+// candidate is one address to try, with the name the user (or the
+// profile) gave for it, which its certificate must carry.
+type candidate struct {
+	host string
+	addr netip.AddrPort
+}
+
 // candidates resolves the headend and its backups, in order.
-func (s *Session) candidates(ctx context.Context) ([]netip.AddrPort, error) {
-	var out []netip.AddrPort
+func (s *Session) candidates(ctx context.Context) ([]candidate, error) {
+	var out []candidate
 	var errs []error
 	for _, server := range append([]string{s.opts.Server}, s.opts.Backups...) {
 		host, port, err := splitHostPort(server)
@@ -237,7 +244,7 @@ func (s *Session) candidates(ctx context.Context) ([]netip.AddrPort, error) {
 			continue
 		}
 		if a, err := netip.ParseAddr(host); err == nil {
-			out = append(out, netip.AddrPortFrom(a, port))
+			out = append(out, candidate{host, netip.AddrPortFrom(a, port)})
 			continue
 		}
 		s.emit(ctx, StageEvent{Stage: StageResolving, Detail: host})
@@ -247,7 +254,7 @@ func (s *Session) candidates(ctx context.Context) ([]netip.AddrPort, error) {
 			continue
 		}
 		for _, a := range addrs {
-			out = append(out, netip.AddrPortFrom(a, port))
+			out = append(out, candidate{host, netip.AddrPortFrom(a, port)})
 		}
 	}
 	if len(out) == 0 {
@@ -281,14 +288,14 @@ func (s *Session) connect(ctx context.Context, dp DataPlane) (wasUp bool, err er
 	if err != nil {
 		return false, err
 	}
-	for i, remote := range cands {
-		c, err := s.newConn(remote, dp)
+	for i, cand := range cands {
+		c, err := s.newConn(cand, dp)
 		if err != nil {
 			return false, err
 		}
 		wasUp, err := c.run(ctx)
 		if errors.Is(err, errNoAnswer) && i+1 < len(cands) {
-			s.emit(ctx, ErrorEvent{Err: fmt.Errorf("%s did not answer within %s; trying %s", remote, s.opts.AuthTimeout, cands[i+1])})
+			s.emit(ctx, ErrorEvent{Err: fmt.Errorf("%s did not answer within %s; trying %s", cand.addr, s.opts.AuthTimeout, cands[i+1].addr)})
 			continue
 		}
 		return wasUp, err
@@ -317,12 +324,13 @@ type conn struct {
 	child   *ikev2.ChildSA // the newest CHILD SA
 }
 
-func (s *Session) newConn(remote netip.AddrPort, dp DataPlane) (*conn, error) {
+func (s *Session) newConn(cand candidate, dp DataPlane) (*conn, error) {
+	remote := cand.addr
 	local, err := dp.LocalAddr(remote)
 	if err != nil {
 		return nil, fmt.Errorf("no route to %s: %w", remote, err)
 	}
-	cfg, err := s.initiatorConfig(local, remote)
+	cfg, err := s.initiatorConfig(local, cand)
 	if err != nil {
 		return nil, err
 	}
@@ -334,8 +342,9 @@ func (s *Session) newConn(remote netip.AddrPort, dp DataPlane) (*conn, error) {
 }
 
 // initiatorConfig translates the options for the IKE layer.
-func (s *Session) initiatorConfig(local, remote netip.AddrPort) (ikev2.InitiatorConfig, error) {
+func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.InitiatorConfig, error) {
 	o := s.opts
+	remote := cand.addr
 	cfg := ikev2.InitiatorConfig{
 		Common: ikev2.Common{Timers: o.Timers, CiscoVendorIDs: o.Auth == AuthAnyConnect, ExportKeys: o.KeyLog != nil,
 			Log: o.Log},
@@ -360,7 +369,7 @@ func (s *Session) initiatorConfig(local, remote netip.AddrPort) (ikev2.Initiator
 	if o.Identity != nil {
 		cfg.Identity = *o.Identity
 	}
-	if cfg.VerifyPeer, err = s.verifier(remote); err != nil {
+	if cfg.VerifyPeer, err = s.verifier(cand.host); err != nil {
 		return cfg, err
 	}
 	if o.ClientCert != nil {
@@ -381,12 +390,12 @@ func (s *Session) initiatorConfig(local, remote netip.AddrPort) (ikev2.Initiator
 }
 
 // verifier checks the headend's certificate against the system roots, the
-// CA file and the pins, for the name the user asked for.
-func (s *Session) verifier(remote netip.AddrPort) (ikev2.PeerVerifier, error) {
+// CA file and the pins, for the name dialled (ServerName overrides it).
+func (s *Session) verifier(host string) (ikev2.PeerVerifier, error) {
 	o := s.opts
 	name := o.ServerName
 	if name == "" {
-		name, _, _ = splitHostPort(o.Server)
+		name = host
 	}
 	trust := certs.NewTrustConfig(name, time.Now())
 	if o.CAFile != "" {
@@ -504,7 +513,12 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 				return c.wasUp, ErrDisconnected
 			}
 			if errors.Is(err, errClosed) {
-				return c.wasUp, unwrapClosed(err)
+				cause := unwrapClosed(err)
+				if !c.heard && errors.Is(cause, ikev2.ErrPeerDead) {
+					// IKE gave up before AuthTimeout: same as no answer.
+					return false, errNoAnswer
+				}
+				return c.wasUp, cause
 			}
 			// The OS side failed: tell the headend (best effort) and undo.
 			for _, a := range c.ini.Close(time.Now()) {

@@ -331,7 +331,7 @@ func TestBackupServer(t *testing.T) {
 		"primary.example.com": {netip.MustParseAddr("203.0.113.9")},
 		"vpn.example.com":     {netip.MustParseAddr("192.0.2.1")},
 	}
-	o := Options{Server: "primary.example.com", Backups: []string{"vpn.example.com"}, ServerName: "vpn.example.com",
+	o := Options{Server: "primary.example.com", Backups: []string{"vpn.example.com"},
 		Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse", AuthTimeout: 300 * time.Millisecond}
 	hs := start(t, o, ikev2.Timers{}, resolve)
 	hs.h.mu.Lock()
@@ -501,5 +501,36 @@ func (hs *harness) disconnect(t *testing.T) {
 	hs.s.Disconnect()
 	if err := <-hs.err; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// TestBackupAfterRetransmissionsGiveUp: with an AuthenticationTimeout
+// longer than IKE's own retransmissions, the backup is still tried.
+func TestBackupAfterRetransmissionsGiveUp(t *testing.T) {
+	resolve := map[string][]netip.Addr{
+		"primary.example.com": {netip.MustParseAddr("203.0.113.9")},
+		"vpn.example.com":     {netip.MustParseAddr("192.0.2.1")},
+	}
+	o := Options{Server: "primary.example.com", Backups: []string{"vpn.example.com"},
+		Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse", AuthTimeout: time.Hour}
+	hs := start(t, o, ikev2.Timers{Retransmit: 20 * time.Millisecond, RetransmitTries: 2}, resolve)
+	hs.h.mu.Lock()
+	hs.h.dead[netip.MustParseAddr("203.0.113.9")] = true
+	hs.h.mu.Unlock()
+	// The backup's certificate names vpn.example.com, which is checked
+	// against the backup's own name, not the primary's.
+	ce := hs.waitFor(t, "tunnel via the backup", isConnected).(ConnectedEvent)
+	if ce.Settings.Headend.Addr().String() != "192.0.2.1" {
+		t.Fatalf("connected to %v", ce.Settings.Headend)
+	}
+	hs.disconnect(t)
+}
+
+func TestFormEventsCarryNoPasswords(t *testing.T) {
+	f := &eap.Form{Fields: []eap.Field{{Name: "username", Kind: eap.FieldText, Value: "alice"},
+		{Name: "password", Kind: eap.FieldPassword, Value: "s3cret"}}}
+	got := withoutSecrets(f)
+	if got.Fields[1].Value != "" || got.Fields[0].Value != "alice" || f.Fields[1].Value != "s3cret" {
+		t.Fatalf("got %+v, original %+v", got.Fields, f.Fields)
 	}
 }

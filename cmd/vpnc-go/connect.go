@@ -90,7 +90,7 @@ Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print debug lines")
 	fl.StringVar(&f.cert, "cert", "", "client certificate `FILE` (PEM or PKCS#12) for IKE-RSA/IKE-ECDSA or a certificate request in EAP")
 	fl.StringVar(&f.key, "key", "", "private key `FILE` (PEM) when not inside --cert")
-	fl.StringVar(&f.certPassword, "cert-password", "", "password of a PKCS#12 --cert")
+	fl.StringVar(&f.certPassword, "cert-password", "", "password of a PKCS#12 --cert (other users can read command lines: prefer $VPNC_GO_CERT_PASSWORD)")
 	fl.StringVar(&f.iface, "interface", "vpnc0", "TUN device `NAME`")
 	fl.IntVar(&f.mtu, "mtu", 0, "tunnel MTU (default: the path's MTU less the ESP-in-UDP overhead of the negotiated suite)")
 	fl.StringVar(&f.dnsMode, "dns", "auto", "how to set DNS: auto, resolved, file or none")
@@ -172,7 +172,11 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 	}
 	switch {
 	case f.cert != "":
-		cred, err := certs.LoadClientCredentials(f.cert, f.key, []byte(f.certPassword))
+		password := f.certPassword
+		if password == "" {
+			password = os.Getenv("VPNC_GO_CERT_PASSWORD")
+		}
+		cred, err := certs.LoadClientCredentials(f.cert, f.key, []byte(password))
 		if err != nil {
 			return o, err
 		}
