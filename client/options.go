@@ -42,9 +42,9 @@ func ParseAuthMethod(s string) (AuthMethod, error) {
 	return "", fmt.Errorf("unknown authentication method %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
-// usesCertificate reports whether the method signs with a client
+// UsesCertificate reports whether the method signs with a client
 // certificate instead of EAP.
-func (m AuthMethod) usesCertificate() bool { return m == AuthRSA || m == AuthECDSA }
+func (m AuthMethod) UsesCertificate() bool { return m == AuthRSA || m == AuthECDSA }
 
 // Options describe one connection.
 type Options struct {
@@ -110,7 +110,7 @@ func (o *Options) check() error {
 	if _, err := ParseAuthMethod(string(o.Auth)); err != nil {
 		return err
 	}
-	if o.Auth.usesCertificate() && o.ClientCert == nil {
+	if o.Auth.UsesCertificate() && o.ClientCert == nil {
 		return fmt.Errorf("%s needs a client certificate", o.Auth)
 	}
 	if o.AuthTimeout == 0 {

@@ -191,7 +191,7 @@ func (s *Session) Run(ctx context.Context) (err error) {
 // with the headend's own form instead).
 func (s *Session) askCredentials(ctx context.Context) error {
 	o := s.opts
-	if o.Auth == AuthAnyConnect || o.Auth.usesCertificate() || (s.answers["password"] != "" && o.Username != "") {
+	if o.Auth == AuthAnyConnect || o.Auth.UsesCertificate() || (s.answers["password"] != "" && o.Username != "") {
 		return nil
 	}
 	form := &eap.Form{Title: "Login to " + o.Server, Fields: []eap.Field{
@@ -377,13 +377,13 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 		for _, c := range o.ClientCert.Chain {
 			cfg.Credentials.Chain = append(cfg.Credentials.Chain, c.Raw)
 		}
-		if o.Auth.usesCertificate() && o.Identity == nil {
+		if o.Auth.UsesCertificate() && o.Identity == nil {
 			// Standards headends look the client's key up by the
 			// certificate's subject, which is what IDi then says.
 			cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: o.ClientCert.Chain[0].RawSubject}
 		}
 	}
-	if !o.Auth.usesCertificate() {
+	if !o.Auth.UsesCertificate() {
 		cfg.EAP = s.eapMethod(remote)
 	}
 	return cfg, nil

@@ -181,7 +181,7 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 			return o, err
 		}
 		o.ClientCert = cred
-	case o.Auth == client.AuthRSA || o.Auth == client.AuthECDSA || t.CertificateMatch != nil:
+	case o.Auth.UsesCertificate() || t.CertificateMatch != nil:
 		// No --cert: the certificate folders, filtered by the profile's
 		// CertificateMatch (also for a certificate request inside
 		// EAP-AnyConnect, where a missing one is no error yet).

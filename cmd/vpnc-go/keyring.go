@@ -26,16 +26,13 @@ type storedLogin struct {
 	up       bool // a login succeeded in this run
 }
 
-// usesCertificate mirrors client's rule: IKE-RSA/ECDSA have no password.
-func usesCertificate(m client.AuthMethod) bool { return m == client.AuthRSA || m == client.AuthECDSA }
-
 // loadStoredLogin fills o.Password (and o.Username when not given) from
 // the keyring when o has no password yet. The keyring is keyed by the
 // profile's primary headend (never a backup), the tunnel group and the
 // user; without --user, the last user who saved a password there.
 func loadStoredLogin(o *client.Options, headend string, save, verbose bool, out, errw io.Writer) *storedLogin {
 	sl := &storedLogin{key: creds.Key{Headend: headend, Group: o.Group, User: o.Username}, save: save, verbose: verbose, out: out, err: errw}
-	if usesCertificate(o.Auth) {
+	if o.Auth.UsesCertificate() {
 		if save {
 			fmt.Fprintf(errw, "warning: --save-password: %s logins use no password; nothing is saved\n", o.Auth)
 			sl.save = false
