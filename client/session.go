@@ -346,8 +346,10 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 	o := s.opts
 	remote := cand.addr
 	cfg := ikev2.InitiatorConfig{
+		// ForceEncap: the data plane sends ESP in UDP only, so the
+		// headend must expect it even where there is no NAT.
 		Common: ikev2.Common{Timers: o.Timers, CiscoVendorIDs: o.Auth == AuthAnyConnect, ExportKeys: o.KeyLog != nil,
-			Log: o.Log},
+			ForceEncap: true, Log: o.Log},
 		Local: local, Remote: remote,
 		EAPIdentity: o.Username,
 		AppVersion:  "vpnc-go",

@@ -76,7 +76,10 @@ type Common struct {
 	// CiscoVendorIDs sends the vendor IDs a Cisco peer expects and
 	// enables the Cisco quirks (AUTH hash, fragmentation vendor ID).
 	CiscoVendorIDs bool
-	// ForceEncap moves to UDP 4500 after IKE_SA_INIT even without NAT.
+	// ForceEncap makes both sides use UDP encapsulation (port 4500, ESP
+	// in UDP) even without a NAT: our NAT detection hash is made not to
+	// match, so the peer sees a NAT too (RFC 7296 section 2.23 lets a
+	// sender do this). vpnc-go's data plane speaks only ESP in UDP.
 	ForceEncap bool
 	// ExportKeys emits an IKEKeys action whenever an IKE SA gets keys, for
 	// a key log (debugging with Wireshark).

@@ -131,7 +131,13 @@ func (i *Initiator) sendInit(now time.Time) {
 		&wire.KE{Group: i.dh.Group(), Data: i.dh.PublicValue()},
 		&wire.Nonce{Data: i.ni},
 	)
-	ps = append(ps, natNotifies(sa.spiI, 0, sa.local, sa.remote)...)
+	local := sa.local
+	if i.cfg.ForceEncap {
+		// A source that cannot be ours: the headend sees a NAT and
+		// expects ESP in UDP, the only kind our data plane sends.
+		local = netip.AddrPortFrom(local.Addr(), 0)
+	}
+	ps = append(ps, natNotifies(sa.spiI, 0, local, sa.remote)...)
 	ps = append(ps,
 		&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
 		&wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)},

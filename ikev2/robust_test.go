@@ -374,3 +374,24 @@ func TestRekeyTrafficSelectorOrientation(t *testing.T) {
 	n.run(time.Minute, func() bool { return false })
 	checkChildPair(t, n)
 }
+
+// TestForcedEncapsulation: a client that forces UDP encapsulation makes a
+// headend that would see no NAT move to it as well (its NAT detection
+// hash does not match), and both send on the NAT-T port.
+func TestForcedEncapsulation(t *testing.T) {
+	n := newTestNet(t, alice)
+	n.client.cfg.ForceEncap = true
+	n.start()
+	n.run(time.Minute, func() bool { return n.established() != nil })
+	if n.established() == nil {
+		t.Fatal("not established")
+	}
+	for s := range n.server.sessions {
+		if !s.sa.natt || s.sa.remote.Port() != 4500 {
+			t.Fatalf("the headend did not move to NAT-T: natt=%v remote=%s", s.sa.natt, s.sa.remote)
+		}
+	}
+	if sa := n.client.conn.current(); !sa.natt || sa.remote.Port() != 4500 {
+		t.Fatalf("the client did not move to NAT-T: %s", sa.remote)
+	}
+}
