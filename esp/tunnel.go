@@ -177,7 +177,13 @@ type pairState struct {
 	// first inbound packet then rebuilds the routes.
 	waiting atomic.Bool
 	sent    atomic.Bool // something was sent to Peer since the last keepalive tick
+	// peer is where ESP goes: SAPair.Peer at first, moved by SetPeer when
+	// the peer's NAT mapping changes.
+	peer atomic.Pointer[netip.AddrPort]
 }
+
+// dst returns the pair's current ESP destination.
+func (p *pairState) dst() netip.AddrPort { return *p.peer.Load() }
 
 // tables is an immutable snapshot of the installed pairs, replaced as a whole.
 type tables struct {
@@ -417,9 +423,20 @@ func (t *Tunnel) Install(p SAPair) error {
 	}
 	t.order++
 	ps := &pairState{SAPair: p, spi: spi, order: t.order}
+	ps.peer.Store(&p.Peer)
 	ps.promoted.Store(p.SendNow)
 	t.tbl.Store(build(append(slices.Clone(old.pairs), ps)))
 	return nil
+}
+
+// SetPeer moves where the pair with inbound SPI inSPI sends ESP, after the
+// peer's address or port changed behind a NAT (RFC 7296 section 2.23);
+// unknown SPIs are ignored.
+func (t *Tunnel) SetPeer(inSPI uint32, peer netip.AddrPort) {
+	if p := t.tbl.Load().bySPI[inSPI]; p != nil {
+		peer = unmapAddrPort(peer)
+		p.peer.Store(&peer)
+	}
 }
 
 // Remove uninstalls the pair whose inbound SA has SPI inSPI; unknown SPIs
@@ -574,12 +591,12 @@ func (t *Tunnel) keepalives() {
 		}
 		seen := map[netip.AddrPort]bool{}
 		for _, p := range t.tbl.Load().pairs {
-			if p.sent.Swap(false) || seen[p.Peer] {
-				seen[p.Peer] = true
+			if p.sent.Swap(false) || seen[p.dst()] {
+				seen[p.dst()] = true
 				continue
 			}
-			seen[p.Peer] = true
-			if _, err := t.espSock.Conn.WriteToUDPAddrPort(ka, p.Peer); err == nil {
+			seen[p.dst()] = true
+			if _, err := t.espSock.Conn.WriteToUDPAddrPort(ka, p.dst()); err == nil {
 				t.cnt.txKeepalives.Add(1)
 			}
 		}
@@ -772,12 +789,13 @@ func (t *Tunnel) sender() {
 		var bytes uint64
 		k := 0
 		var last *pairState
+		var dst netip.AddrPort
 		for i := range b.n {
 			e := &b.ents[i]
 			bytes += uint64(e.len)
 			pkt := b.bufs[e.idx][e.start : e.start+e.size]
 			if e.p != last {
-				last = e.p
+				last, dst = e.p, e.p.dst()
 				if !e.p.sent.Load() {
 					e.p.sent.Store(true)
 				}
@@ -788,7 +806,7 @@ func (t *Tunnel) sender() {
 				if seg == 0 {
 					seg = len(d.buf)
 				}
-				if d.addr == e.p.Peer && len(pkt) <= seg && len(d.buf)%seg == 0 &&
+				if d.addr == dst && len(pkt) <= seg && len(d.buf)%seg == 0 &&
 					len(d.buf)+len(pkt) <= min(cap(d.buf), maxGSOBytes) &&
 					len(d.buf)/seg < maxGSOSegments {
 					d.buf = append(d.buf, pkt...)
@@ -796,7 +814,7 @@ func (t *Tunnel) sender() {
 					continue
 				}
 			}
-			b.dg[k] = dgram{buf: pkt, addr: e.p.Peer}
+			b.dg[k] = dgram{buf: pkt, addr: dst}
 			k++
 		}
 		dropped, err := bc.write(b.dg[:k])

@@ -689,3 +689,21 @@ func TestRoutes(t *testing.T) {
 		t.Fatal("the new pair did not take over after the old one left")
 	}
 }
+
+// TestTunnelSetPeer: when the client's NAT mapping changes, SetPeer moves
+// where the headend's ESP goes.
+func TestTunnelSetPeer(t *testing.T) {
+	client, headend := startPair(t, nil)
+	decoy := listenLoopback(t)
+	defer decoy.Close()
+	headend.tn.SetPeer(0x1000, decoy.LocalAddr().(*net.UDPAddr).AddrPort())
+	headend.tun.toTunnel <- ipPacket(insideV4, clientV4, 1, 10)
+	decoy.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 2048)
+	n, _, err := decoy.ReadFromUDPAddrPort(buf)
+	if spi, ok := SPI(buf[:n]); err != nil || !ok || spi != 0x2000 {
+		t.Fatalf("the moved peer got %d bytes (%v)", n, err)
+	}
+	headend.tn.SetPeer(0x1000, client.addr)
+	exchange(t, client, headend, 10, 10)
+}

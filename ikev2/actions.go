@@ -37,6 +37,11 @@ type InstallChild struct{ SA *ChildSA }
 // RemoveChild asks the driver to remove a CHILD SA from the data plane.
 type RemoveChild struct{ SA *ChildSA }
 
+// PeerMoved tells the driver that the peer's address or port changed (a
+// NAT rebinding seen in an authenticated message): ESP of these CHILD SAs
+// now goes to their Remote.
+type PeerMoved struct{ Children []*ChildSA }
+
 // Progress reports a stage of the connection, for the user.
 type Progress struct {
 	Stage  Stage
@@ -62,6 +67,7 @@ type Closed struct{ Err error }
 func (Send) isAction()         {}
 func (InstallChild) isAction() {}
 func (RemoveChild) isAction()  {}
+func (PeerMoved) isAction()    {}
 func (Progress) isAction()     {}
 func (NeedInput) isAction()    {}
 func (Established) isAction()  {}

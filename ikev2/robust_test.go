@@ -350,6 +350,11 @@ func TestForgedDatagramDoesNotMovePeer(t *testing.T) {
 	if sess.sa.remote != moved {
 		t.Fatalf("the client's new address was not followed: %s natt=%v", sess.sa.remote, sess.sa.natt)
 	}
+	// The data plane is told where the CHILD SA's ESP goes now.
+	pm := findEvent[PeerMoved](n.serverEvents)
+	if pm == nil || len(pm.Children) == 0 || pm.Children[0].Remote != moved {
+		t.Fatalf("no PeerMoved to %s: %+v", moved, pm)
+	}
 }
 
 // TestRekeyTrafficSelectorOrientation: in a CREATE_CHILD_SA, TSi is the

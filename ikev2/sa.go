@@ -317,6 +317,12 @@ func (sa *ikeSA) receive(now time.Time, from netip.AddrPort, encap bool, b []byt
 		// authenticated message may move it.
 		sa.logf("peer moved from %s to %s (NAT-T %v)", sa.remote, from, encap)
 		sa.remote, sa.natt = from, sa.natt || encap
+		if len(sa.conn.children) > 0 {
+			for _, c := range sa.conn.children {
+				c.Remote = sa.remote
+			}
+			sa.emit(PeerMoved{Children: slices.Clone(sa.conn.children)})
+		}
 	}
 	return &inbound{h: h, ps: ps}
 }

@@ -105,6 +105,10 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 				}
 			case ikev2.RemoveChild:
 				tunnel.Remove(a.SA.InSPI)
+			case ikev2.PeerMoved:
+				for _, c := range a.Children {
+					tunnel.SetPeer(c.InSPI, c.Remote)
+				}
 			case ikev2.Established:
 				logf("session up: %s from %s, address %s, %s / %s", a.User, a.Config.Headend, a.Config.Address4.Addr(),
 					a.Config.IKESuite, a.Config.ESPSuite)
