@@ -1,0 +1,24 @@
+// Package ikev2 is vpnc-go's IKEv2 (RFC 7296) for both roles: the client's
+// Initiator and the headend emulator's Server, on top of the codec
+// (ikev2/wire), the cryptography (ikev2/ikecrypto), EAP (ikev2/eap) and
+// certificate trust (ikev2/certs).
+//
+// The state machines are sans-IO: they take events (a datagram, the time,
+// a form answer) and return Actions (Send these bytes, InstallChild keys,
+// NeedInput, Established, Closed, ...); NextDeadline says when to call
+// HandleTimeout. They touch no socket, clock or goroutine, so tests run a
+// client against a headend in one process over a simulated network that
+// loses, duplicates and reorders datagrams, with a fake clock.
+//
+// Layers, bottom up:
+//   - proposal.go: proposal strings, selection (3.3.6), suites;
+//   - protect.go, fragment.go: SK protection of one IKE SA, RFC 7383 and
+//     Cisco-style fragmentation with bounded reassembly;
+//   - sa.go, conn.go: one IKE SA (message IDs with a window of one,
+//     retransmission, the cached response, liveness) and the lineage of
+//     IKE SAs of one peer across rekeys, which owns the CHILD SAs;
+//   - child.go, rekey.go, info.go: CHILD SAs, rekeys of both kinds with
+//     the collision rules of 2.8.1/2.8.2, INFORMATIONAL (Delete, DPD);
+//   - initiator.go, responder.go, responder_auth.go: IKE_SA_INIT and
+//     IKE_AUTH of each role, with EAP (2.16) and certificates.
+package ikev2
