@@ -328,11 +328,12 @@ func (i *Initiator) sendAuth(now time.Time) {
 		}
 		ps = append(ps, auth)
 	}
-	all := wire.PrefixTS(netip.MustParsePrefix("0.0.0.0/0"))
+	// Everything of both families; the headend narrows to what it gives.
+	all := []wire.TrafficSelector{wire.PrefixTS(netip.MustParsePrefix("0.0.0.0/0")), wire.PrefixTS(netip.MustParsePrefix("::/0"))}
 	ps = append(ps, i.cpRequest(),
 		&wire.SA{Proposals: i.offered},
-		&wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: []wire.TrafficSelector{all}}},
-		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: []wire.TrafficSelector{all}}},
+		&wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: all}},
+		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: all}},
 	)
 	if i.cfg.CiscoVendorIDs {
 		// The AnyConnect client's 20 random bytes (shared notes 5a).

@@ -2,6 +2,7 @@ package ikev2
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -122,6 +123,35 @@ func TestSuiteProposalRoundTrip(t *testing.T) {
 		back, err := SuiteOf(s.Proposal(1, c.proto, nil))
 		if err != nil || back != s {
 			t.Errorf("%s: proposal round trip gave %v %v", c.s, back, err)
+		}
+	}
+}
+
+func TestNarrow(t *testing.T) {
+	ts := func(s ...string) []wire.TrafficSelector {
+		var out []wire.TrafficSelector
+		for _, p := range s {
+			out = append(out, wire.PrefixTS(netip.MustParsePrefix(p)))
+		}
+		return out
+	}
+	ours := []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("2001:db8:1::/64")}
+	for _, c := range []struct {
+		proposed []wire.TrafficSelector
+		want     string
+	}{
+		{ts("0.0.0.0/0", "::/0"), "[198.51.100.0/24 2001:db8:1::/64]"},
+		{ts("0.0.0.0/0"), "[198.51.100.0/24]"},                    // an IPv4-only peer gets no IPv6
+		{ts("198.51.100.128/25"), "[198.51.100.128/25]"},          // a narrower proposal wins
+		{ts("203.0.113.0/24"), "[]"},                              // nothing in common
+		{ts("0.0.0.0/0", "198.51.100.0/24"), "[198.51.100.0/24]"}, // no duplicates
+	} {
+		var got []string
+		for _, s := range narrow(ours, c.proposed) {
+			got = append(got, s.String())
+		}
+		if s := "[" + strings.Join(got, " ") + "]"; s != c.want {
+			t.Errorf("proposed %v: got %s want %s", c.proposed, s, c.want)
 		}
 	}
 }

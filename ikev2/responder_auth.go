@@ -185,17 +185,16 @@ func (sess *Session) finish(now time.Time, out []wire.Payload) ([]wire.Payload, 
 	sess.lease = lease
 	lc := lease.Config
 	c := &ChildSA{InSPI: sa.newSPI(), OutSPI: spiValue(chosen.SPI), Suite: suite}
-	// TSi narrows to the client's address, TSr to the networks it may
-	// reach (section 2.9).
+	// TSi narrows to the client's addresses, TSr to the networks it may
+	// reach, each within what the client proposed (section 2.9).
+	var addrs []netip.Prefix
 	if lc.Address4.IsValid() {
-		c.TSi = append(c.TSi, wire.PrefixTS(netip.PrefixFrom(lc.Address4.Addr(), 32)))
+		addrs = append(addrs, netip.PrefixFrom(lc.Address4.Addr(), 32))
 	}
 	if lc.Address6.IsValid() {
-		c.TSi = append(c.TSi, wire.PrefixTS(netip.PrefixFrom(lc.Address6.Addr(), 128)))
+		addrs = append(addrs, netip.PrefixFrom(lc.Address6.Addr(), 128))
 	}
-	for _, p := range lc.Include {
-		c.TSr = append(c.TSr, wire.PrefixTS(p))
-	}
+	c.TSi, c.TSr = narrow(addrs, sess.tsi), narrow(lc.Include, sess.tsr)
 	if len(c.TSi) == 0 || len(c.TSr) == 0 {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.TS_UNACCEPTABLE}}, errors.New("the lease gives no address or no networks")
 	}
@@ -232,7 +231,7 @@ func cpReply(c *TunnelConfig) *wire.CP {
 		cp.Attributes = append(cp.Attributes, wire.CPAttribute{AttrType: wire.INTERNAL_IP4_NETMASK, Value: maskBytes(mask)})
 	}
 	if c.Address6.IsValid() {
-		cp.Attributes = append(cp.Attributes, wire.PrefixAttr(wire.INTERNAL_IP6_ADDRESS, c.Address6))
+		cp.Attributes = append(cp.Attributes, wire.AddrPrefixAttr(wire.INTERNAL_IP6_ADDRESS, c.Address6))
 	}
 	for _, d := range c.DNS {
 		t := wire.INTERNAL_IP4_DNS
@@ -266,4 +265,36 @@ func maskBytes(p netip.Prefix) []byte {
 		m[i/8] |= 0x80 >> (i % 8)
 	}
 	return m
+}
+
+// narrow returns the part of ours (networks, all ports and protocols)
+// inside the peer's proposed selectors: each of our networks that a
+// proposed range covers whole, and each proposed range that lies inside
+// one of our networks.
+func narrow(ours []netip.Prefix, proposed []wire.TrafficSelector) []wire.TrafficSelector {
+	var out []wire.TrafficSelector
+	add := func(p netip.Prefix) {
+		ts := wire.PrefixTS(p)
+		for _, o := range out {
+			if o.Start == ts.Start && o.End == ts.End {
+				return
+			}
+		}
+		out = append(out, ts)
+	}
+	for _, p := range ours {
+		p = p.Masked()
+		for _, ts := range proposed {
+			for _, q := range ts.Prefixes() {
+				switch {
+				case q.Addr().BitLen() != p.Addr().BitLen():
+				case q.Bits() <= p.Bits() && q.Contains(p.Addr()):
+					add(p)
+				case p.Bits() < q.Bits() && p.Contains(q.Addr()):
+					add(q)
+				}
+			}
+		}
+	}
+	return out
 }

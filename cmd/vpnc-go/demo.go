@@ -149,6 +149,16 @@ func startTunnel(o demoOptions) (t *tunnelLab, err error) {
 	if err := l.Route("inside", "10.2.2.0/24", lab.HeadendIn); err != nil {
 		return t, err
 	}
+	// IPv6 on the inside network too, for the seed pool's IPv6 addresses.
+	if err := l.AddAddr("headend", lab.HeadendIn6+"/64", "to-inside"); err != nil {
+		return t, err
+	}
+	if err := l.AddAddr("inside", lab.InsideAddr6+"/64", "to-headend"); err != nil {
+		return t, err
+	}
+	if err := l.Route("inside", "2001:db8:2::/64", lab.HeadendIn6); err != nil {
+		return t, err
+	}
 	// The group policy's DNS server, on the inside network: reachable only
 	// through the tunnel.
 	if _, err := l.Exec("inside", "ip", "addr", "add", lab.InsideDNS+"/24", "dev", "to-headend"); err != nil {
@@ -256,6 +266,13 @@ func runDemo(ctx context.Context, o demoOptions) (res demoResult, err error) {
 		}
 		fmt.Fprintln(o.out, indent(lastLines(out, 2)))
 	}
+
+	step("IPv6 through the tunnel: %s", lab.InsideAddr6)
+	res6, err := l.Transfer(ctx, "client", "inside", "["+lab.InsideAddr6+"]:5202", 1<<20)
+	if err != nil {
+		return res, fmt.Errorf("IPv6: %w", err)
+	}
+	fmt.Fprintf(o.out, "   %d bytes over IPv6, checksum matches\n", res6.Bytes)
 
 	step("resolving intranet.corp.example with the headend's DNS server")
 	out, err := l.Exec("client", "getent", "ahostsv4", "intranet.corp.example")

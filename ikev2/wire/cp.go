@@ -111,6 +111,12 @@ func AddrAttr(t CPAttrType, a netip.Addr) CPAttribute {
 	return CPAttribute{AttrType: t, Value: a.AsSlice()}
 }
 
+// AddrPrefixAttr builds an INTERNAL_IP6_ADDRESS-style attribute: an
+// address with its prefix length, the host part kept (RFC 7296 3.15.1).
+func AddrPrefixAttr(t CPAttrType, p netip.Prefix) CPAttribute {
+	return CPAttribute{AttrType: t, Value: append(p.Addr().AsSlice(), byte(p.Bits()))}
+}
+
 // PrefixAttr builds an attribute carrying a network in the form its family
 // uses: address|netmask for IPv4, address|prefix-length for IPv6.
 func PrefixAttr(t CPAttrType, p netip.Prefix) CPAttribute {

@@ -268,9 +268,9 @@ func TestCPAttributeValues(t *testing.T) {
 	if p, err := a.Prefix(); err != nil || p.String() != "198.51.100.0/24" {
 		t.Errorf("v4 subnet: %v %v", p, err)
 	}
-	a = PrefixAttr(INTERNAL_IP6_ADDRESS, netip.MustParsePrefix("2001:db8::5/64"))
-	if addr, err := a.Addr(); err != nil || addr.String() != "2001:db8::" {
-		t.Errorf("v6 address: %v %v", addr, err)
+	a = AddrPrefixAttr(INTERNAL_IP6_ADDRESS, netip.MustParsePrefix("2001:db8::5/64"))
+	if p, err := a.Prefix(); err != nil || p.String() != "2001:db8::5/64" {
+		t.Errorf("v6 address with prefix: %v %v", p, err)
 	}
 	bad := CPAttribute{AttrType: INTERNAL_IP4_SUBNET, Value: []byte{10, 0, 0, 0, 255, 0, 255, 0}}
 	if _, err := bad.Prefix(); err == nil {

@@ -64,13 +64,19 @@ type Crypto struct {
 	ForceEncap bool `toml:"force-encap"`
 }
 
-// Pool is an address pool (ASA: ip local pool NAME FIRST-LAST mask M).
+// Pool is an address pool (ASA: ip local pool NAME FIRST-LAST mask M),
+// optionally with IPv6 addresses beside (ipv6 local pool NAME PREFIX N):
+// each client then gets one address of each.
 type Pool struct {
 	Range string `toml:"range"` // "10.2.2.1-10.2.2.10"
 	Mask  string `toml:"mask"`  // "255.255.255.0"
+	// IPv6 is a network to hand out single IPv6 addresses from, such as
+	// "2001:db8:2::/64"; empty: IPv4 only.
+	IPv6 string `toml:"ipv6"`
 
 	first, last netip.Addr
 	bits        int
+	v6          netip.Prefix
 }
 
 // GroupPolicy is what a client gets after login (ASA: group-policy).
@@ -304,6 +310,13 @@ func (p *Pool) parse() error {
 	}
 	if !p.first.Is4() || !p.last.Is4() || p.last.Less(p.first) {
 		return fmt.Errorf("range %q must go from a lower to a higher IPv4 address", p.Range)
+	}
+	if p.IPv6 != "" {
+		v6, err := netip.ParsePrefix(p.IPv6)
+		if err != nil || !v6.Addr().Is6() || v6.Bits() > 120 {
+			return fmt.Errorf("ipv6 %q is not an IPv6 network of at least 256 addresses", p.IPv6)
+		}
+		p.v6 = v6.Masked()
 	}
 	p.bits = 32
 	if p.Mask != "" {

@@ -29,25 +29,36 @@ func setupHost(dev string, cfg *Config) (undo func(), err error) {
 	if err := netlink.LinkSetUp(link); err != nil {
 		return undo, fmt.Errorf("bringing %s up: %w", dev, err)
 	}
+	v6 := false
 	for name, p := range cfg.Pools {
-		dst := netip.PrefixFrom(p.first, p.bits).Masked()
-		r := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixNet(dst), Scope: netlink.SCOPE_LINK}
-		if err := netlink.RouteAdd(r); err != nil && !errors.Is(err, os.ErrExist) {
-			return undo, fmt.Errorf("routing pool %s (%s) to %s: %w", name, dst, dev, err)
+		nets := []netip.Prefix{netip.PrefixFrom(p.first, p.bits).Masked()}
+		if p.v6.IsValid() {
+			nets, v6 = append(nets, p.v6), true
 		}
-		undos = append(undos, func() { netlink.RouteDel(r) })
+		for _, dst := range nets {
+			r := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixNet(dst), Scope: netlink.SCOPE_LINK}
+			if err := netlink.RouteAdd(r); err != nil && !errors.Is(err, os.ErrExist) {
+				return undo, fmt.Errorf("routing pool %s (%s) to %s: %w", name, dst, dev, err)
+			}
+			undos = append(undos, func() { netlink.RouteDel(r) })
+		}
 	}
 	if cfg.Tunnel.Forward {
-		const knob = "/proc/sys/net/ipv4/ip_forward"
-		old, err := os.ReadFile(knob)
-		if err != nil {
-			return undo, err
+		knobs := []string{"/proc/sys/net/ipv4/ip_forward"}
+		if v6 {
+			knobs = append(knobs, "/proc/sys/net/ipv6/conf/all/forwarding")
 		}
-		if strings.TrimSpace(string(old)) != "1" {
-			if err := os.WriteFile(knob, []byte("1\n"), 0o644); err != nil {
-				return undo, fmt.Errorf("enabling IPv4 forwarding: %w", err)
+		for _, knob := range knobs {
+			old, err := os.ReadFile(knob)
+			if err != nil {
+				return undo, err
 			}
-			undos = append(undos, func() { os.WriteFile(knob, old, 0o644) })
+			if strings.TrimSpace(string(old)) != "1" {
+				if err := os.WriteFile(knob, []byte("1\n"), 0o644); err != nil {
+					return undo, fmt.Errorf("enabling forwarding (%s): %w", knob, err)
+				}
+				undos = append(undos, func() { os.WriteFile(knob, old, 0o644) })
+			}
 		}
 	}
 	return undo, nil

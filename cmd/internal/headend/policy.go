@@ -294,13 +294,14 @@ func (p *Policy) assign(ci ikev2.ClientInfo) (*ikev2.Lease, error) {
 	if !ok {
 		return nil, fmt.Errorf("tunnel group %q is not defined", name)
 	}
-	addr, release, err := p.pools[g.Pool].lease()
+	addr, addr6, release, err := p.pools[g.Pool].lease()
 	if err != nil {
 		return nil, err
 	}
 	gp := p.cfg.GroupPolicies[g.GroupPolicy]
 	tc := &ikev2.TunnelConfig{
 		Address4: addr,
+		Address6: addr6,
 		DNS:      gp.dns,
 		Include:  gp.include,
 		Exclude:  gp.exclude,
@@ -315,6 +316,9 @@ func (p *Policy) assign(ci ikev2.ClientInfo) (*ikev2.Lease, error) {
 	tc.Domains = append(tc.Domains, gp.SplitDNS...)
 	if len(tc.Include) == 0 {
 		tc.Include = append(tc.Include, fullTunnel)
+		if addr6.IsValid() {
+			tc.Include = append(tc.Include, fullTunnel6)
+		}
 	}
 	p.log("lease %s to %s (%s, group %s)", addr.Addr(), ci.User, ci.Remote, name)
 	return &ikev2.Lease{Config: tc, Release: release}, nil

@@ -150,7 +150,8 @@ func TestSeedConfig(t *testing.T) {
 		if up == nil {
 			t.Fatalf("not established: %v", err)
 		}
-		if up.Config.Address4.String() != "10.2.2.1/24" || up.Config.Banner == "" || len(up.Config.Include) != 1 {
+		if up.Config.Address4.String() != "10.2.2.1/24" || up.Config.Address6.String() != "2001:db8:2::1/64" ||
+			up.Config.Banner == "" || len(up.Config.Include) != 2 {
 			t.Fatalf("config %+v", up.Config)
 		}
 	})
@@ -207,20 +208,24 @@ pool = "P"
 }
 
 func TestPool(t *testing.T) {
-	p := Pool{Range: "10.2.2.1-10.2.2.2", Mask: "255.255.255.0"}
+	p := Pool{Range: "10.2.2.1-10.2.2.2", Mask: "255.255.255.0", IPv6: "2001:db8:2::/64"}
 	if err := p.parse(); err != nil {
 		t.Fatal(err)
 	}
 	a := newAllocator(p)
-	x, relX, _ := a.lease()
-	y, _, _ := a.lease()
-	if _, _, err := a.lease(); !errors.Is(err, ErrPoolExhausted) {
+	x, x6, relX, _ := a.lease()
+	y, y6, _, _ := a.lease()
+	if _, _, _, err := a.lease(); !errors.Is(err, ErrPoolExhausted) {
 		t.Fatalf("third lease: %v", err)
 	}
 	relX()
 	relX() // twice is harmless
-	z, _, err := a.lease()
-	if err != nil || z != x || x.String() != "10.2.2.1/24" || y.String() != "10.2.2.2/24" {
-		t.Fatalf("leases %v %v %v %v", x, y, z, err)
+	z, z6, _, err := a.lease()
+	if err != nil || z != x || z6 != x6 || x.String() != "10.2.2.1/24" || y.String() != "10.2.2.2/24" ||
+		x6.String() != "2001:db8:2::1/64" || y6.String() != "2001:db8:2::2/64" {
+		t.Fatalf("leases %v %v %v %v %v %v %v", x, y, z, x6, y6, z6, err)
+	}
+	if err := (&Pool{Range: "10.0.0.1-10.0.0.2", IPv6: "10.0.0.0/8"}).parse(); err == nil {
+		t.Fatal("an IPv4 network accepted as the IPv6 pool")
 	}
 }

@@ -36,6 +36,10 @@ const (
 	HeadendIn   = "198.51.100.1"
 	InsideAddr  = "198.51.100.10"
 	InsideDNS   = "198.51.100.53" // the seed group policy's DNS server
+	// IPv6 beside: the inside network 2001:db8:1::/64, the seed pool's
+	// 2001:db8:2::/64.
+	HeadendIn6  = "2001:db8:1::1"
+	InsideAddr6 = "2001:db8:1::10"
 	InsideNet   = "198.51.100.0/24"
 )
 
@@ -116,6 +120,16 @@ func (l *Lab) Link(a, aAddr, b, bAddr string) error {
 		}
 	}
 	return nil
+}
+
+// AddAddr adds an address to an interface of a namespace; IPv6 ones skip
+// duplicate address detection, so they work at once.
+func (l *Lab) AddAddr(ns, addr, dev string) error {
+	args := []string{"ip", "-n", l.NS(ns), "addr", "add", addr, "dev", dev}
+	if strings.Contains(addr, ":") {
+		args = append(args, "nodad")
+	}
+	return l.run(args...)
 }
 
 // Route adds a route in a namespace, e.g. Route("inside", "default", "198.51.100.1").
