@@ -8,7 +8,6 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/client/netcfg"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // apply carries out the state machine's actions. It returns a closedError
@@ -30,7 +29,7 @@ func (c *conn) apply(ctx context.Context, acts []ikev2.Action) error {
 				s.emit(ctx, StageEvent{Stage: st, Detail: detail})
 			}
 		case ikev2.NeedInput:
-			s.emit(ctx, FormEvent{Form: withoutSecrets(a.Form)})
+			s.emit(ctx, FormEvent{Form: formOf(a.Form)})
 		case ikev2.IKEKeys:
 			s.keyLog(a.IKEKeyLogLine(), "IKE SA keys")
 		case ikev2.InstallChild:
@@ -115,7 +114,7 @@ func (c *conn) established(ctx context.Context, e ikev2.Established) error {
 	s.emit(ctx, ConnectedEvent{Settings: Settings{
 		Headend: tc.Headend, Address4: tc.Address4, Address6: tc.Address6, DNS: tc.DNS, Domains: tc.Domains,
 		Routes: nc.Include, Exclude: nc.Exclude, Banner: tc.Banner, IKESuite: tc.IKESuite.String(),
-		ESPSuite: tc.ESPSuite.String(), MTU: mtu, Device: dev, SetupTime: time.Since(c.started), Tunnel: tc,
+		ESPSuite: tc.ESPSuite.String(), MTU: mtu, Device: dev, SetupTime: time.Since(c.started),
 	}})
 	return nil
 }
@@ -138,18 +137,4 @@ func (c *conn) teardown() {
 		c.applied = false
 	}
 	c.up = false
-}
-
-// withoutSecrets copies a form with the values of its password fields
-// cleared: a method may prefill what it knows (a stored password), but
-// events go to user interfaces and logs, which must never see one.
-func withoutSecrets(f *eap.Form) *eap.Form {
-	c := *f
-	c.Fields = append([]eap.Field(nil), f.Fields...)
-	for i := range c.Fields {
-		if c.Fields[i].Kind == eap.FieldPassword {
-			c.Fields[i].Value = ""
-		}
-	}
-	return &c
 }

@@ -24,30 +24,31 @@ func CertDirs() []string {
 	return dirs
 }
 
-// MatchRules converts a profile's CertificateMatch to the certs package's
-// rules.
-func MatchRules(m *profile.CertificateMatch) certs.MatchRules {
-	var r certs.MatchRules
-	if m == nil {
-		return r
+// Certificate is a client certificate chain with the key of its leaf: it
+// authenticates IKE-RSA/IKE-ECDSA and EAP-AnyConnect's certificate step.
+type Certificate struct{ cred *certs.ClientCredentials }
+
+// LoadCertificate reads a client certificate chain and its key: PEM files
+// (the key in certFile or keyFile) or a PKCS#12 file with its password.
+func LoadCertificate(certFile, keyFile, password string) (*Certificate, error) {
+	cred, err := certs.LoadClientCredentials(certFile, keyFile, []byte(password))
+	if err != nil {
+		return nil, err
 	}
-	r.KeyUsage, r.ExtendedKeyUsage, r.CustomExtendedKeyUsage = m.KeyUsage, m.ExtendedKeyUsage, m.CustomExtendedKeyUsage
-	for _, d := range m.DistinguishedName {
-		rule := certs.NewDNRule(d.Name, d.Pattern)
-		rule.Wildcard, rule.MatchCase = d.Wildcard, d.MatchCase
-		if d.NotEqual {
-			rule.Operator = certs.NotEqual
-		}
-		r.DistinguishedName = append(r.DistinguishedName, rule)
-	}
-	return r
+	return &Certificate{cred}, nil
 }
 
+// Subject is the leaf's subject name, for messages.
+func (c *Certificate) Subject() string { return c.cred.Leaf().Subject.String() }
+
+// Source is the file the certificate came from.
+func (c *Certificate) Source() string { return c.cred.Source }
+
 // SelectCertificate loads every certificate of dirs and picks the one the
-// rules match (AnyConnect's CertificateMatch; with no rules, any valid
+// profile's rules match (AnyConnect's CertificateMatch; with no rules, any valid
 // client certificate). Files that do not load are reported in the error
 // only when nothing matches.
-func SelectCertificate(dirs []string, rules certs.MatchRules, now time.Time) (*certs.ClientCredentials, error) {
+func SelectCertificate(dirs []string, match *profile.CertificateMatch, now time.Time) (*Certificate, error) {
 	var cands []*certs.ClientCredentials
 	var skipped []string
 	for _, dir := range dirs {
@@ -80,5 +81,13 @@ func SelectCertificate(dirs []string, rules certs.MatchRules, now time.Time) (*c
 		}
 		return nil, errors.New(msg + "; give one with --cert")
 	}
-	return certs.Select(cands, rules, now)
+	var rules profile.CertificateMatch
+	if match != nil {
+		rules = *match
+	}
+	cred, err := certs.Select(cands, rules, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Certificate{cred}, nil
 }

@@ -44,15 +44,15 @@ func TestSelectCertificate(t *testing.T) {
 
 	m := &profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth"},
 		DistinguishedName: []profile.DNRule{{Name: "CN", Pattern: "ali", Wildcard: true, MatchCase: true}}}
-	c, err := SelectCertificate([]string{dir}, MatchRules(m), time.Now())
-	if err != nil || c.Chain[0].Subject.CommonName != "alice" {
+	c, err := SelectCertificate([]string{dir}, m, time.Now())
+	if err != nil || c.Subject() != "CN=alice,OU=VPN" {
 		t.Fatalf("got %v %v", c, err)
 	}
 	m.DistinguishedName[0].NotEqual = true
-	if _, err := SelectCertificate([]string{dir}, MatchRules(m), time.Now()); err == nil {
+	if _, err := SelectCertificate([]string{dir}, m, time.Now()); err == nil {
 		t.Fatal("a NotEqual rule that excludes the only client certificate matched")
 	}
-	if _, err := SelectCertificate([]string{t.TempDir()}, MatchRules(nil), time.Now()); err == nil || !strings.Contains(err.Error(), "--cert") {
+	if _, err := SelectCertificate([]string{t.TempDir()}, nil, time.Now()); err == nil || !strings.Contains(err.Error(), "--cert") {
 		t.Fatalf("empty folder: %v", err)
 	}
 }

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
-
-	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // Event is what a Session tells its user interface. The concrete types are
@@ -49,7 +46,7 @@ type StageEvent struct {
 }
 
 // FormEvent asks the user to fill in a form; answer with Session.Answer.
-type FormEvent struct{ Form *eap.Form }
+type FormEvent struct{ Form *Form }
 
 // Settings is what the tunnel was set up with.
 type Settings struct {
@@ -67,8 +64,6 @@ type Settings struct {
 	Device   string
 	// SetupTime is from the first IKE_SA_INIT to the tunnel being up.
 	SetupTime time.Duration
-	// Tunnel is the headend's full answer.
-	Tunnel *ikev2.TunnelConfig
 }
 
 // ConnectedEvent reports the tunnel up (again, after a reconnect).

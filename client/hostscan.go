@@ -8,9 +8,19 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
+
+// HostScanRequest is a headend's demand for a host scan (EAP-AnyConnect's
+// <host-scan>): where the headend's client services listen and the ticket
+// and token that identify this login to them.
+type HostScanRequest struct {
+	Host    string // the headend's address
+	CSPort  string // HTTPS port of the headend's client services
+	Ticket  string
+	Token   string
+	BaseURI string
+	WaitURI string
+}
 
 // HostScanWrapper runs the user's posture-check program when a headend
 // demands a host scan (EAP-AnyConnect's <host-scan>). The calling
@@ -24,8 +34,8 @@ import (
 // nothing; then the headend's own token is returned to it. A wrapper that
 // prints a line on standard output has that line sent as the
 // host-scan-token instead. A non-zero exit status fails the login.
-func HostScanWrapper(path string, timeout time.Duration) func(eap.HostScanRequest) (string, error) {
-	return func(r eap.HostScanRequest) (string, error) {
+func HostScanWrapper(path string, timeout time.Duration) func(HostScanRequest) (string, error) {
+	return func(r HostScanRequest) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		port := r.CSPort

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 func TestHostScanWrapper(t *testing.T) {
@@ -19,7 +17,7 @@ func TestHostScanWrapper(t *testing.T) {
 		}
 		return p
 	}
-	req := eap.HostScanRequest{Host: "192.0.2.1", CSPort: "8443", Ticket: "T1", Token: "TOK", WaitURI: "/+CSCOE+/sdesktop/wait.html"}
+	req := HostScanRequest{Host: "192.0.2.1", CSPort: "8443", Ticket: "T1", Token: "TOK", WaitURI: "/+CSCOE+/sdesktop/wait.html"}
 
 	// Arguments and environment as OpenConnect's wrappers expect; the
 	// printed line becomes the token.

@@ -7,44 +7,8 @@ import (
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/certs"
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/profile"
 )
-
-// AuthMethod is how the client authenticates, named as AnyConnect profiles
-// name them (AuthMethodDuringIKENegotiation).
-type AuthMethod string
-
-const (
-	AuthAnyConnect AuthMethod = "EAP-AnyConnect"
-	AuthMSCHAPv2   AuthMethod = "EAP-MSCHAPv2"
-	AuthMD5        AuthMethod = "EAP-MD5"
-	AuthGTC        AuthMethod = "EAP-GTC"
-	AuthRSA        AuthMethod = "IKE-RSA"
-	AuthECDSA      AuthMethod = "IKE-ECDSA"
-)
-
-// AuthMethods lists every method in the profile's spelling.
-var AuthMethods = []AuthMethod{AuthAnyConnect, AuthMSCHAPv2, AuthMD5, AuthGTC, AuthRSA, AuthECDSA}
-
-// ParseAuthMethod accepts a method name in any letter case.
-func ParseAuthMethod(s string) (AuthMethod, error) {
-	for _, m := range AuthMethods {
-		if strings.EqualFold(string(m), strings.TrimSpace(s)) {
-			return m, nil
-		}
-	}
-	names := make([]string, len(AuthMethods))
-	for i, m := range AuthMethods {
-		names[i] = string(m)
-	}
-	return "", fmt.Errorf("unknown authentication method %q (want one of %s)", s, strings.Join(names, ", "))
-}
-
-// UsesCertificate reports whether the method signs with a client
-// certificate instead of EAP.
-func (m AuthMethod) UsesCertificate() bool { return m == AuthRSA || m == AuthECDSA }
 
 // Options describe one connection.
 type Options struct {
@@ -55,15 +19,18 @@ type Options struct {
 	Backups     []string
 	AuthTimeout time.Duration // 12 s (the profile default) when zero
 
-	Auth     AuthMethod
-	Group    string   // the AnyConnect tunnel group (profile UserGroup)
-	Identity *wire.ID // IDi; the AnyConnect identity when nil
+	Auth  profile.AuthMethod // EAP-AnyConnect when empty
+	Group string             // the AnyConnect tunnel group (profile UserGroup)
+	// Identity is sent as IDi of type key ID (the profile's IKEIdentity).
+	// When empty, EAP methods send the AnyConnect identity and
+	// certificate methods the certificate's subject.
+	Identity string
 	Username string
 	Password string // empty: asked through a FormEvent
 
 	// ClientCert authenticates IKE-RSA/IKE-ECDSA and the certificate path
 	// of EAP-AnyConnect.
-	ClientCert *certs.ClientCredentials
+	ClientCert *Certificate
 	// CAFile adds trusted CAs; Pins are "pin-sha256:..." values.
 	CAFile string
 	Pins   []string
@@ -73,7 +40,7 @@ type Options struct {
 
 	IKEProposals string // proposal strings; defaults when empty
 	ESPProposals string
-	Timers       ikev2.Timers
+	Timers       Timers
 	// RekeyBytes rekeys the CHILD SA after it carried this many bytes
 	// (a lifetime by volume, such as the seed ASA's 4608000 KB); 0: by
 	// time only. The ESP sequence numbers force a rekey before they wrap
@@ -84,7 +51,7 @@ type Options struct {
 
 	// HostScan is the user's posture-check wrapper, run when the headend
 	// demands a host scan; nil: such headends are refused.
-	HostScan func(eap.HostScanRequest) (string, error)
+	HostScan func(HostScanRequest) (string, error)
 
 	NoRoutes bool
 	NoDNS    bool
@@ -105,9 +72,9 @@ func (o *Options) check() error {
 		return fmt.Errorf("no headend given")
 	}
 	if o.Auth == "" {
-		o.Auth = AuthAnyConnect
+		o.Auth = profile.AuthEAPAnyConnect
 	}
-	if _, err := ParseAuthMethod(string(o.Auth)); err != nil {
+	if _, err := profile.ParseAuthMethod(string(o.Auth)); err != nil {
 		return err
 	}
 	if o.Auth.UsesCertificate() && o.ClientCert == nil {
@@ -121,3 +88,7 @@ func (o *Options) check() error {
 	}
 	return nil
 }
+
+// Timers tune retransmission, dead peer detection and the SA lifetimes;
+// zero fields take the defaults.
+type Timers = ikev2.Timers

@@ -18,10 +18,8 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/profile"
 )
-
-// ErrDisconnected is the reason of a session the user ended.
-var ErrDisconnected = errors.New("disconnected by the user")
 
 // Session is one VPN connection, across reconnects. Drive it with Run;
 // read Events until the channel closes; answer forms with Answer; end it
@@ -98,10 +96,10 @@ func (s *Session) Events() <-chan Event { return s.events }
 // Answer fills in the form of the last FormEvent. An answer the form does
 // not accept (a required field left empty) is returned as an error and the
 // form stays open.
-func (s *Session) Answer(a eap.FormAnswer) error {
+func (s *Session) Answer(a FormAnswer) error {
 	reply := make(chan error, 1)
 	select {
-	case s.cmds <- command{answer: a, reply: reply}:
+	case s.cmds <- command{answer: eap.FormAnswer(a), reply: reply}:
 		return <-reply
 	case <-s.done:
 		return ErrDisconnected
@@ -131,6 +129,7 @@ func (s *Session) emit(ctx context.Context, e Event) {
 // disconnect the user asked for.
 func (s *Session) Run(ctx context.Context) (err error) {
 	defer func() {
+		err = publicError(err)
 		close(s.done)
 		s.emit(context.Background(), DisconnectedEvent{Err: err})
 		close(s.events)
@@ -191,14 +190,14 @@ func (s *Session) Run(ctx context.Context) (err error) {
 // with the headend's own form instead).
 func (s *Session) askCredentials(ctx context.Context) error {
 	o := s.opts
-	if o.Auth == AuthAnyConnect || o.Auth.UsesCertificate() || (s.answers["password"] != "" && o.Username != "") {
+	if o.Auth == profile.AuthEAPAnyConnect || o.Auth.UsesCertificate() || (s.answers["password"] != "" && o.Username != "") {
 		return nil
 	}
 	form := &eap.Form{Title: "Login to " + o.Server, Fields: []eap.Field{
 		{Name: "username", Label: "Username", Kind: eap.FieldText, Value: o.Username},
 		{Name: "password", Label: "Password", Kind: eap.FieldPassword},
 	}}
-	s.emit(ctx, FormEvent{Form: form})
+	s.emit(ctx, FormEvent{Form: formOf(form)})
 	for {
 		select {
 		case <-ctx.Done():
@@ -348,7 +347,7 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 	cfg := ikev2.InitiatorConfig{
 		// ForceEncap: the data plane sends ESP in UDP only, so the
 		// headend must expect it even where there is no NAT.
-		Common: ikev2.Common{Timers: o.Timers, CiscoVendorIDs: o.Auth == AuthAnyConnect, ExportKeys: o.KeyLog != nil,
+		Common: ikev2.Common{Timers: o.Timers, CiscoVendorIDs: o.Auth == profile.AuthEAPAnyConnect, ExportKeys: o.KeyLog != nil,
 			ForceEncap: true, Log: o.Log},
 		Local: local, Remote: remote,
 		EAPIdentity: o.Username,
@@ -368,21 +367,21 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 			return cfg, err
 		}
 	}
-	if o.Identity != nil {
-		cfg.Identity = *o.Identity
+	if o.Identity != "" {
+		cfg.Identity = wire.ID{IDType: wire.ID_KEY_ID, Data: []byte(o.Identity)}
 	}
 	if cfg.VerifyPeer, err = s.verifier(cand.host); err != nil {
 		return cfg, err
 	}
 	if o.ClientCert != nil {
-		cfg.Credentials = &ikev2.Credentials{Signer: o.ClientCert.Signer}
-		for _, c := range o.ClientCert.Chain {
+		cfg.Credentials = &ikev2.Credentials{Signer: o.ClientCert.cred.Signer}
+		for _, c := range o.ClientCert.cred.Chain {
 			cfg.Credentials.Chain = append(cfg.Credentials.Chain, c.Raw)
 		}
-		if o.Auth.UsesCertificate() && o.Identity == nil {
+		if o.Auth.UsesCertificate() && o.Identity == "" {
 			// Standards headends look the client's key up by the
 			// certificate's subject, which is what IDi then says.
-			cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: o.ClientCert.Chain[0].RawSubject}
+			cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: o.ClientCert.cred.Leaf().RawSubject}
 		}
 	}
 	if !o.Auth.UsesCertificate() {
@@ -421,17 +420,20 @@ func (s *Session) verifier(host string) (ikev2.PeerVerifier, error) {
 func (s *Session) eapMethod(remote netip.AddrPort) eap.Peer {
 	o := s.opts
 	switch o.Auth {
-	case AuthMSCHAPv2:
+	case profile.AuthEAPMSCHAPv2:
 		return &eap.MSCHAPv2Peer{UserName: o.Username, Password: s.answers["password"], Rand: rand.Reader, AskRetry: true}
-	case AuthMD5:
+	case profile.AuthEAPMD5:
 		return &eap.MD5Peer{Secret: s.answers["password"]}
-	case AuthGTC:
+	case profile.AuthEAPGTC:
 		return &eap.GTCPeer{UserName: o.Username, Password: s.answers["password"]}
 	}
 	peer := &eap.AnyConnectPeer{GroupAccess: o.Group, UserName: o.Username, Answers: maps.Clone(s.answers),
-		HostScan: o.HostScan, Host: remote.Addr().String()}
+		Host: remote.Addr().String()}
+	if o.HostScan != nil {
+		peer.HostScan = func(r eap.HostScanRequest) (string, error) { return o.HostScan(HostScanRequest(r)) }
+	}
 	if o.ClientCert != nil {
-		peer.Certificates = o.ClientCert.Chain
+		peer.Certificates = o.ClientCert.cred.Chain
 	}
 	return peer
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/vpnc-go/vpnc-go/client/netcfg"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // headend is an in-process ikev2.Server reached through fakePlane: what
@@ -244,7 +245,7 @@ func isConnected(e Event) bool { _, ok := e.(ConnectedEvent); return ok }
 var vpnHost = map[string][]netip.Addr{"vpn.example.com": {netip.MustParseAddr("192.0.2.1")}}
 
 func TestConnectAndDisconnect(t *testing.T) {
-	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse"},
+	hs := start(t, Options{Server: "vpn.example.com", Auth: profile.AuthEAPMSCHAPv2, Username: "alice", Password: "correct horse"},
 		ikev2.Timers{}, vpnHost)
 	ce := hs.waitFor(t, "tunnel", isConnected).(ConnectedEvent)
 	st := ce.Settings
@@ -288,13 +289,13 @@ func TestAnyConnectFormAndReconnect(t *testing.T) {
 	if len(fe.Form.Fields) < 2 {
 		t.Fatalf("form %+v", fe.Form)
 	}
-	if err := hs.s.Answer(eap.FormAnswer{"username": "alice"}); err == nil {
+	if err := hs.s.Answer(FormAnswer{"username": "alice"}); err == nil {
 		t.Fatal("an answer without the password was accepted")
 	}
 	if u, p := hs.s.SavedPassword(); u != "" || p != "" {
 		t.Fatalf("saved before the login: %q %q", u, p)
 	}
-	if err := hs.s.Answer(eap.FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
+	if err := hs.s.Answer(FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
 		t.Fatal(err)
 	}
 	hs.waitFor(t, "tunnel", isConnected)
@@ -332,7 +333,7 @@ func TestBackupServer(t *testing.T) {
 		"vpn.example.com":     {netip.MustParseAddr("192.0.2.1")},
 	}
 	o := Options{Server: "primary.example.com", Backups: []string{"vpn.example.com"},
-		Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse", AuthTimeout: 300 * time.Millisecond}
+		Auth: profile.AuthEAPMSCHAPv2, Username: "alice", Password: "correct horse", AuthTimeout: 300 * time.Millisecond}
 	hs := start(t, o, ikev2.Timers{}, resolve)
 	hs.h.mu.Lock()
 	hs.h.dead[netip.MustParseAddr("203.0.113.9")] = true
@@ -346,7 +347,7 @@ func TestBackupServer(t *testing.T) {
 }
 
 func TestUntrustedHeadendStops(t *testing.T) {
-	hs := start(t, Options{Server: "vpn.example.com", ServerName: "other.example.com", Auth: AuthMSCHAPv2,
+	hs := start(t, Options{Server: "vpn.example.com", ServerName: "other.example.com", Auth: profile.AuthEAPMSCHAPv2,
 		Username: "alice", Password: "correct horse"}, ikev2.Timers{}, vpnHost)
 	err := <-hs.err
 	if err == nil || !strings.Contains(err.Error(), "pin-sha256:") {
@@ -355,24 +356,18 @@ func TestUntrustedHeadendStops(t *testing.T) {
 }
 
 func TestWrongPassword(t *testing.T) {
-	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "nope", AutoReconnect: true},
+	hs := start(t, Options{Server: "vpn.example.com", Auth: profile.AuthEAPMSCHAPv2, Username: "alice", Password: "nope", AutoReconnect: true},
 		ikev2.Timers{}, vpnHost)
-	if err := <-hs.err; !errors.Is(err, ikev2.ErrAuthFailed) {
+	if err := <-hs.err; !errors.Is(err, ikev2.ErrAuthFailed) || !errors.Is(err, ErrAuthFailed) {
 		t.Fatalf("got %v", err)
 	}
 }
 
 func TestOptionErrors(t *testing.T) {
-	if _, err := ParseAuthMethod("eap-mschapv2"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ParseAuthMethod("EAP-FOO"); err == nil || !strings.Contains(err.Error(), "EAP-AnyConnect") {
-		t.Fatalf("got %v", err)
-	}
 	if _, err := New(Options{}, Deps{}); err == nil {
 		t.Fatal("no server accepted")
 	}
-	if _, err := New(Options{Server: "x", Auth: AuthRSA}, Deps{}); err == nil {
+	if _, err := New(Options{Server: "x", Auth: profile.AuthIKERSA}, Deps{}); err == nil {
 		t.Fatal("IKE-RSA without a certificate accepted")
 	}
 	for in, want := range map[string]string{"vpn.example.com": "vpn.example.com:500", "vpn:4500": "vpn:4500", "2001:db8::1": "2001:db8::1:500", "[2001:db8::1]:600": "2001:db8::1:600"} {
@@ -390,15 +385,15 @@ func fmtUint(p uint16) string {
 }
 
 func TestCredentialsAskedForStandardEAP(t *testing.T) {
-	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2}, ikev2.Timers{}, vpnHost)
+	hs := start(t, Options{Server: "vpn.example.com", Auth: profile.AuthEAPMSCHAPv2}, ikev2.Timers{}, vpnHost)
 	fe := hs.waitFor(t, "login form", func(e Event) bool { _, ok := e.(FormEvent); return ok }).(FormEvent)
 	if fe.Form.Field("password") == nil || fe.Form.Field("username") == nil {
 		t.Fatalf("form %+v", fe.Form)
 	}
-	if err := hs.s.Answer(eap.FormAnswer{"username": "alice"}); err == nil {
+	if err := hs.s.Answer(FormAnswer{"username": "alice"}); err == nil {
 		t.Fatal("no password accepted")
 	}
-	if err := hs.s.Answer(eap.FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
+	if err := hs.s.Answer(FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
 		t.Fatal(err)
 	}
 	hs.waitFor(t, "tunnel", isConnected)
@@ -413,7 +408,7 @@ func TestRekeyWhenSequenceNumbersRunOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the 5 s statistics tick")
 	}
-	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse"},
+	hs := start(t, Options{Server: "vpn.example.com", Auth: profile.AuthEAPMSCHAPv2, Username: "alice", Password: "correct horse"},
 		ikev2.Timers{}, vpnHost)
 	hs.waitFor(t, "tunnel", isConnected)
 	hs.fp.mu.Lock()
@@ -443,7 +438,7 @@ func TestRekeyWhenSequenceNumbersRunOut(t *testing.T) {
 // TestDisconnectFromSilentHeadend: a headend that stopped answering does
 // not hold up a disconnect longer than closeWait.
 func TestDisconnectFromSilentHeadend(t *testing.T) {
-	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse"},
+	hs := start(t, Options{Server: "vpn.example.com", Auth: profile.AuthEAPMSCHAPv2, Username: "alice", Password: "correct horse"},
 		ikev2.Timers{}, vpnHost)
 	hs.waitFor(t, "tunnel", isConnected)
 	hs.h.mu.Lock()
@@ -471,7 +466,7 @@ func TestSavedPasswordAfterRefusedStoredPassword(t *testing.T) {
 	if fe.Form.Error == "" {
 		t.Fatalf("the form shows no error: %+v", fe.Form)
 	}
-	if err := hs.s.Answer(eap.FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
+	if err := hs.s.Answer(FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
 		t.Fatal(err)
 	}
 	hs.waitFor(t, "tunnel", isConnected)
@@ -482,7 +477,7 @@ func TestSavedPasswordAfterRefusedStoredPassword(t *testing.T) {
 }
 
 func TestSavedPasswordStandardEAP(t *testing.T) {
-	hs := start(t, Options{Server: "vpn.example.com", Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse"},
+	hs := start(t, Options{Server: "vpn.example.com", Auth: profile.AuthEAPMSCHAPv2, Username: "alice", Password: "correct horse"},
 		ikev2.Timers{}, vpnHost)
 	hs.waitFor(t, "tunnel", isConnected)
 	if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
@@ -512,7 +507,7 @@ func TestBackupAfterRetransmissionsGiveUp(t *testing.T) {
 		"vpn.example.com":     {netip.MustParseAddr("192.0.2.1")},
 	}
 	o := Options{Server: "primary.example.com", Backups: []string{"vpn.example.com"},
-		Auth: AuthMSCHAPv2, Username: "alice", Password: "correct horse", AuthTimeout: time.Hour}
+		Auth: profile.AuthEAPMSCHAPv2, Username: "alice", Password: "correct horse", AuthTimeout: time.Hour}
 	hs := start(t, o, ikev2.Timers{Retransmit: 20 * time.Millisecond, RetransmitTries: 2}, resolve)
 	hs.h.mu.Lock()
 	hs.h.dead[netip.MustParseAddr("203.0.113.9")] = true
@@ -529,8 +524,9 @@ func TestBackupAfterRetransmissionsGiveUp(t *testing.T) {
 func TestFormEventsCarryNoPasswords(t *testing.T) {
 	f := &eap.Form{Fields: []eap.Field{{Name: "username", Kind: eap.FieldText, Value: "alice"},
 		{Name: "password", Kind: eap.FieldPassword, Value: "s3cret"}}}
-	got := withoutSecrets(f)
-	if got.Fields[1].Value != "" || got.Fields[0].Value != "alice" || f.Fields[1].Value != "s3cret" {
+	got := formOf(f)
+	if got.Fields[1].Value != "" || got.Fields[0].Value != "alice" || f.Fields[1].Value != "s3cret" ||
+		got.Fields[1].Kind != FieldPassword || got.Fields[0].Kind != FieldText {
 		t.Fatalf("got %+v, original %+v", got.Fields, f.Fields)
 	}
 }

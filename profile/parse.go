@@ -18,11 +18,8 @@ import (
 // Enumerations of the values vpnc-go acts on, in schema order. Matching is
 // case-insensitive; the canonical spelling is kept.
 var (
-	protocolValues   = []string{string(ProtocolSSL), string(ProtocolIPsec)}
-	authMethodValues = []string{
-		string(AuthEAPAnyConnect), string(AuthEAPMD5), string(AuthEAPMSCHAPv2),
-		string(AuthEAPGTC), string(AuthIKERSA), string(AuthIKEECDSA),
-	}
+	protocolValues             = []string{string(ProtocolSSL), string(ProtocolIPsec)}
+	authMethodValues           = names(AuthMethods)
 	boolValues                 = []string{"true", "false"}
 	autoReconnectBehaviorValue = []string{DisconnectOnSuspend, ReconnectAfterResume}
 	ipProtocolValues           = []string{"IPv4", "IPv6", "IPv4,IPv6", "IPv6,IPv4"}
@@ -731,4 +728,12 @@ func isOID(s string) bool {
 		}
 	}
 	return true
+}
+
+func names[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }

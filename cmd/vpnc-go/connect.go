@@ -18,10 +18,6 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/client/netcfg"
-	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/certs"
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
@@ -131,7 +127,7 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 	o := client.Options{
 		Server:        addressString(t.Address),
 		Group:         t.UserGroup,
-		Auth:          client.AuthMethod(t.AuthMethod),
+		Auth:          t.AuthMethod,
 		AutoReconnect: t.AutoReconnect && !f.noReconnect,
 		LocalLAN:      t.LocalLanAccess,
 		AuthTimeout:   t.AuthenticationTimeout,
@@ -142,7 +138,7 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 		ESPProposals:  f.esp,
 		NoDNS:         f.noDNS || f.dnsMode == "none",
 		NoRoutes:      f.noRoute,
-		Timers:        ikev2.Timers{ChildRekey: f.childLifetime, IKERekey: f.ikeLifetime, DPD: f.dpd},
+		Timers:        client.Timers{ChildRekey: f.childLifetime, IKERekey: f.ikeLifetime, DPD: f.dpd},
 	}
 	if t.Manual {
 		o.AutoReconnect = !f.noReconnect
@@ -154,18 +150,15 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 		o.Group = f.group
 	}
 	if f.auth != "" {
-		m, err := client.ParseAuthMethod(f.auth)
+		m, err := profile.ParseAuthMethod(f.auth)
 		if err != nil {
 			return o, fmt.Errorf("--auth: %w", err)
 		}
 		o.Auth = m
 	}
-	identity := t.IKEIdentity
+	o.Identity = t.IKEIdentity
 	if f.identity != "" {
-		identity = f.identity
-	}
-	if identity != "" {
-		o.Identity = &wire.ID{IDType: wire.ID_KEY_ID, Data: []byte(identity)}
+		o.Identity = f.identity
 	}
 	if f.csdWrapper != "" {
 		o.HostScan = client.HostScanWrapper(f.csdWrapper, 2*time.Minute)
@@ -176,7 +169,7 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 		if password == "" {
 			password = os.Getenv("VPNC_GO_CERT_PASSWORD")
 		}
-		cred, err := certs.LoadClientCredentials(f.cert, f.key, []byte(password))
+		cred, err := client.LoadCertificate(f.cert, f.key, password)
 		if err != nil {
 			return o, err
 		}
@@ -185,8 +178,8 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 		// No --cert: the certificate folders, filtered by the profile's
 		// CertificateMatch (also for a certificate request inside
 		// EAP-AnyConnect, where a missing one is no error yet).
-		cred, err := client.SelectCertificate(client.CertDirs(), client.MatchRules(t.CertificateMatch), time.Now())
-		if err != nil && o.Auth != client.AuthAnyConnect {
+		cred, err := client.SelectCertificate(client.CertDirs(), t.CertificateMatch, time.Now())
+		if err != nil && o.Auth != profile.AuthEAPAnyConnect {
 			return o, err
 		}
 		o.ClientCert = cred
@@ -372,7 +365,7 @@ func joinAny[T fmt.Stringer](xs []T) string {
 }
 
 // askForm asks each visible field on the terminal; passwords without echo.
-func askForm(cmd *cobra.Command, form *eap.Form) (eap.FormAnswer, error) {
+func askForm(cmd *cobra.Command, form *client.Form) (client.FormAnswer, error) {
 	out := cmd.OutOrStdout()
 	for _, s := range []string{form.Title, form.Banner, form.Message} {
 		if s != "" {
@@ -383,26 +376,26 @@ func askForm(cmd *cobra.Command, form *eap.Form) (eap.FormAnswer, error) {
 		fmt.Fprintln(out, "error:", form.Error)
 	}
 	in := bufio.NewReader(cmd.InOrStdin())
-	a := eap.FormAnswer{}
+	a := client.FormAnswer{}
 	for _, fl := range form.Fields {
 		label := fl.Label
 		if label == "" {
 			label = fl.Name
 		}
 		switch fl.Kind {
-		case eap.FieldHidden:
+		case client.FieldHidden:
 			continue
-		case eap.FieldSelect:
+		case client.FieldSelect:
 			for i, o := range fl.Options {
 				fmt.Fprintf(out, "  %d) %s\n", i+1, o.Label)
 			}
 		}
-		if fl.Value != "" && fl.Kind != eap.FieldPassword {
+		if fl.Value != "" && fl.Kind != client.FieldPassword {
 			label += " [" + fl.Value + "]"
 		}
 		fmt.Fprintf(out, "%s: ", strings.TrimSuffix(label, ":"))
 		var v string
-		if fl.Kind == eap.FieldPassword && cmd.InOrStdin() == io.Reader(os.Stdin) && term.IsTerminal(int(os.Stdin.Fd())) {
+		if fl.Kind == client.FieldPassword && cmd.InOrStdin() == io.Reader(os.Stdin) && term.IsTerminal(int(os.Stdin.Fd())) {
 			b, err := term.ReadPassword(int(os.Stdin.Fd()))
 			fmt.Fprintln(out)
 			if err != nil {
@@ -416,7 +409,7 @@ func askForm(cmd *cobra.Command, form *eap.Form) (eap.FormAnswer, error) {
 			}
 			v = strings.TrimRight(line, "\r\n")
 		}
-		if fl.Kind == eap.FieldSelect {
+		if fl.Kind == client.FieldSelect {
 			var n int
 			if _, err := fmt.Sscan(v, &n); err == nil && n >= 1 && n <= len(fl.Options) {
 				v = fl.Options[n-1].Value

@@ -7,8 +7,6 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/client/creds"
-	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // msgNoKeyring is what the CLI says when no keyring can be reached.
@@ -105,7 +103,7 @@ func (sl *storedLogin) connected(s *client.Session) {
 // the headend refused it before any login succeeded. It clears it from o.
 func (sl *storedLogin) retryWithoutStored(o *client.Options, err error) bool {
 	if sl.stored == "" || sl.up || o.Password != sl.stored ||
-		!(errors.Is(err, ikev2.ErrAuthFailed) || errors.Is(err, eap.ErrAuthFailed)) {
+		!errors.Is(err, client.ErrAuthFailed) {
 		return false
 	}
 	fmt.Fprintf(sl.out, "the headend refused the password stored in the keyring for %s; asking for it\n", sl.key.Account())

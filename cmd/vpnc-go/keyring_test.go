@@ -21,6 +21,7 @@ import (
 	"github.com/vpnc-go/vpnc-go/client/netcfg"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/headend"
 	"github.com/vpnc-go/vpnc-go/ikev2"
+	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // mockKeyring swaps go-keyring for its in-memory mock for one test. The
@@ -193,7 +194,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		good  = "correct horse" // alice's password in the seed configuration
 		stale = "stale-secret-4711"
 	)
-	for _, auth := range []client.AuthMethod{client.AuthAnyConnect, client.AuthMSCHAPv2} {
+	for _, auth := range []profile.AuthMethod{profile.AuthEAPAnyConnect, profile.AuthEAPMSCHAPv2} {
 		t.Run(string(auth), func(t *testing.T) {
 			mockKeyring(t)
 			dir := t.TempDir()
@@ -240,7 +241,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			// EAP-MSCHAPv2 allows a retry within the exchange, whose form
 			// asks for the password alone.
 			input := "\n" + good + "\n"
-			if auth == client.AuthMSCHAPv2 {
+			if auth == profile.AuthEAPMSCHAPv2 {
 				input = good + "\n"
 			}
 			cmd.SetIn(strings.NewReader(input))
@@ -287,7 +288,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 				}
 			}
 			refused := "error: " // the AnyConnect form again, with the headend's error
-			if auth == client.AuthMSCHAPv2 {
+			if auth == profile.AuthEAPMSCHAPv2 {
 				refused = "error: MS-CHAPv2 failure E=691" // the retry form
 			}
 			if !strings.Contains(output, refused) {

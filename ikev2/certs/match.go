@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // This file implements the AnyConnect profile's
@@ -17,97 +19,22 @@ import (
 // DistinguishedName/DistinguishedNameDefinition with its Name, Pattern and
 // the attributes Wildcard, Operator and MatchCase.
 
-// Operator is a DistinguishedNameDefinition's Operator attribute.
-type Operator int
-
-const (
-	// Equal (the schema's default): some value of the attribute matches.
-	Equal Operator = iota
-	// NotEqual: no value of the attribute matches (an absent attribute
-	// satisfies it).
-	NotEqual
-)
-
-func (o Operator) String() string {
-	switch o {
-	case Equal:
-		return "Equal"
-	case NotEqual:
-		return "NotEqual"
-	}
-	return "Operator(" + strconv.Itoa(int(o)) + ")"
-}
-
-// ParseOperator reads the profile's Operator attribute: "Equal" or
-// "NotEqual" (any case; "" is the schema default, Equal).
-func ParseOperator(s string) (Operator, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "equal":
-		return Equal, nil
-	case "notequal", "not equal", "not_equal":
-		return NotEqual, nil
-	}
-	return 0, fmt.Errorf("certs: DistinguishedNameDefinition Operator %q: want Equal or NotEqual", printable(s))
-}
-
-// DNRule is one DistinguishedNameDefinition.
-//
-// The schema's attribute defaults are Wildcard="Disabled", Operator="Equal",
-// MatchCase="Enabled"; MatchCase's Go zero value is false, so whoever fills
-// a DNRule from a profile must set MatchCase to true when the attribute is
-// absent (NewDNRule does).
-type DNRule struct {
-	// Name is the attribute: CN, SN (surname), GN, N (unstructuredName),
-	// I (initials), GENQ, DNQ, C, L, SP or ST (state), O, OU, T (title),
-	// EA (e-mail address), DC; each also with an "ISSUER-" prefix for the
-	// issuer's name. DN and ISSUER-DN (the whole name in RFC 4514 form)
-	// are a vpnc-go extension.
-	Name string
-	// Pattern is plain text, no regular expression or glob syntax.
-	Pattern string
-	// Wildcard: the pattern may be anywhere in the value (substring
-	// match); otherwise the whole value must equal it.
-	Wildcard bool
-	// Operator: Equal or NotEqual.
-	Operator Operator
-	// MatchCase: compare case-sensitively.
-	MatchCase bool
-}
-
-// NewDNRule returns a rule with the schema's defaults: no wildcard,
-// Equal, case-sensitive.
-func NewDNRule(name, pattern string) DNRule {
-	return DNRule{Name: name, Pattern: pattern, Operator: Equal, MatchCase: true}
-}
-
-// MatchRules are a profile's CertificateMatch. A certificate must satisfy
-// all of them. An empty MatchRules matches any currently valid
-// certificate.
+// The rules are a profile's CertificateMatch (package profile parses and
+// documents them). A certificate must satisfy all of them; no rules match
+// any currently valid certificate.
 //
 // A listed key usage or EKU must be present in the certificate's own
 // extension. The profile's MatchOnlyCertsWithKU and MatchOnlyCertsWithEKU
 // are thus always in effect; whether AnyConnect, with them false, lets a
 // certificate without the extension pass is not known publicly.
-type MatchRules struct {
-	// KeyUsage lists MatchKey names: Decipher_Only, Encipher_Only,
-	// CRL_Sign, Key_Cert_Sign, Key_Agreement, Data_Encipherment,
-	// Key_Encipherment, Non_Repudiation, Digital_Signature. Each must be
-	// set in the certificate's key usage extension; a certificate without
-	// that extension fails a non-empty list.
-	KeyUsage []string
-	// ExtendedKeyUsage lists ExtendedMatchKey names: ServerAuth,
-	// ClientAuth, CodeSign, EmailProtect, IPSecEndSystem, IPSecTunnel,
-	// IPSecUser, TimeStamp, OCSPSign, DVCS, IKEIntermediate (and
-	// SmartcardLogon, outside the public schema); a dotted OID is taken as
-	// a custom one. Each must be listed in the certificate's EKU extension
-	// (anyExtendedKeyUsage does not stand in for them).
-	ExtendedKeyUsage []string
-	// CustomExtendedKeyUsage lists CustomExtendedMatchKey OIDs such as
-	// "1.3.6.1.5.5.7.3.11"; each must be in the EKU extension.
-	CustomExtendedKeyUsage []string
-	// DistinguishedName rules must all hold.
-	DistinguishedName []DNRule
-}
+//
+// DistinguishedNameDefinition names: CN, SN (surname), GN, N
+// (unstructuredName), I (initials), GENQ, DNQ, C, L, SP or ST (state), O,
+// OU, T (title), EA (e-mail address), DC; each also with an "ISSUER-"
+// prefix for the issuer's name. DN and ISSUER-DN (the whole name in RFC
+// 4514 form) are a vpnc-go extension. A Pattern is plain text; Wildcard
+// lets it match anywhere in the value; NotEqual holds when no value of the
+// attribute matches (an absent attribute satisfies it).
 
 var keyUsageNames = map[string]x509.KeyUsage{
 	"Digital_Signature": x509.KeyUsageDigitalSignature,
@@ -154,14 +81,14 @@ type compiledRules struct {
 }
 
 type compiledDN struct {
-	rule   DNRule
+	rule   profile.DNRule
 	name   string // canonical upper-case name
 	issuer bool
 	whole  bool
 	oid    asn1.ObjectIdentifier
 }
 
-func (r MatchRules) compile() (*compiledRules, error) {
+func compile(r profile.CertificateMatch) (*compiledRules, error) {
 	var c compiledRules
 	for _, n := range r.KeyUsage {
 		canon, bit, ok := lookupKU(n)
@@ -205,19 +132,9 @@ func (r MatchRules) compile() (*compiledRules, error) {
 		if d.Pattern == "" {
 			return nil, fmt.Errorf("certs: CertificateMatch DistinguishedNameDefinition %d (%s): empty Pattern", i+1, name)
 		}
-		if d.Operator != Equal && d.Operator != NotEqual {
-			return nil, fmt.Errorf("certs: CertificateMatch DistinguishedNameDefinition %d (%s): bad operator %v", i+1, name, d.Operator)
-		}
 		c.dn = append(c.dn, cd)
 	}
 	return &c, nil
-}
-
-// Validate reports the first name, OID or pattern in r that cannot be
-// used.
-func (r MatchRules) Validate() error {
-	_, err := r.compile()
-	return err
 }
 
 func lookupKU(n string) (string, x509.KeyUsage, bool) {
@@ -268,11 +185,11 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 
 // Check tells why cert does not satisfy rules at time now: nil means it
 // does. An error is about rules themselves or a zero now.
-func Check(cert *x509.Certificate, rules MatchRules, now time.Time) ([]string, error) {
+func Check(cert *x509.Certificate, rules profile.CertificateMatch, now time.Time) ([]string, error) {
 	if now.IsZero() {
 		return nil, errors.New("certs: the time to check certificates at is not set")
 	}
-	c, err := rules.compile()
+	c, err := compile(rules)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +291,7 @@ func (d compiledDN) check(cert *x509.Certificate) string {
 		}
 	}
 	holds := matched
-	if d.rule.Operator == NotEqual {
+	if d.rule.NotEqual {
 		holds = !matched
 	}
 	if holds {
@@ -395,7 +312,7 @@ func (d compiledDN) check(cert *x509.Certificate) string {
 		}
 		got = strings.Join(q, ", ")
 	}
-	if d.rule.Operator == NotEqual {
+	if d.rule.NotEqual {
 		return fmt.Sprintf("%s must not %s %q (it is %s)", d.name, how, printable(d.rule.Pattern), got)
 	}
 	return fmt.Sprintf("%s must %s %q (it is %s)", d.name, how, printable(d.rule.Pattern), got)
@@ -453,11 +370,11 @@ func (e *NoMatchError) Error() string {
 // at now; of several, the one valid longest (latest NotAfter), the first of
 // equals. When none fits the error is a *NoMatchError listing why each was
 // refused; a bad rule or a zero now gives another error.
-func Select(candidates []*ClientCredentials, rules MatchRules, now time.Time) (*ClientCredentials, error) {
+func Select(candidates []*ClientCredentials, rules profile.CertificateMatch, now time.Time) (*ClientCredentials, error) {
 	if now.IsZero() {
 		return nil, errors.New("certs: the time to check certificates at is not set")
 	}
-	c, err := rules.compile()
+	c, err := compile(rules)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // cand makes candidate credentials for spec under the test intermediate.
@@ -23,6 +25,12 @@ var (
 	oidCustom    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}
 	oidIKEInter  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 8, 2, 2}
 )
+
+// dnRule is a DistinguishedNameDefinition with the schema's defaults:
+// no wildcard, Equal, case-sensitive.
+func dnRule(name, pattern string) profile.DNRule {
+	return profile.DNRule{Name: name, Pattern: pattern, MatchCase: true}
+}
 
 func TestMatchRules(t *testing.T) {
 	p := newTestPKI(t)
@@ -50,36 +58,36 @@ func TestMatchRules(t *testing.T) {
 	}, "alice.p12")
 	leaf := c.Chain[0]
 
-	ci := func(name, pattern string) DNRule { r := NewDNRule(name, pattern); r.MatchCase = false; return r }
-	wild := func(name, pattern string) DNRule { r := NewDNRule(name, pattern); r.Wildcard = true; return r }
-	not := func(r DNRule) DNRule { r.Operator = NotEqual; return r }
+	ci := func(name, pattern string) profile.DNRule { r := dnRule(name, pattern); r.MatchCase = false; return r }
+	wild := func(name, pattern string) profile.DNRule { r := dnRule(name, pattern); r.Wildcard = true; return r }
+	not := func(r profile.DNRule) profile.DNRule { r.NotEqual = true; return r }
 
-	pass := map[string]MatchRules{
+	pass := map[string]profile.CertificateMatch{
 		"empty":         {},
 		"KU one":        {KeyUsage: []string{"Digital_Signature"}},
 		"KU two":        {KeyUsage: []string{"Digital_Signature", "key_encipherment"}},
 		"EKU names":     {ExtendedKeyUsage: []string{"ClientAuth", "IPSecUser", "SmartcardLogon", "IKEIntermediate"}},
 		"EKU as OID":    {ExtendedKeyUsage: []string{"1.3.6.1.5.5.7.3.2"}},
 		"custom EKU":    {CustomExtendedKeyUsage: []string{"1.3.6.1.4.1.99999.1"}},
-		"CN exact":      {DistinguishedName: []DNRule{NewDNRule("CN", "Alice Example")}},
-		"CN nocase":     {DistinguishedName: []DNRule{ci("cn", "alice example")}},
-		"CN wildcard":   {DistinguishedName: []DNRule{wild("CN", "ice Ex")}},
-		"OU second":     {DistinguishedName: []DNRule{NewDNRule("OU", "VPN Users")}},
-		"DC one of":     {DistinguishedName: []DNRule{NewDNRule("DC", "example")}},
-		"SN surname":    {DistinguishedName: []DNRule{NewDNRule("SN", "Example")}},
-		"GN T EA":       {DistinguishedName: []DNRule{NewDNRule("GN", "Alice"), NewDNRule("T", "Engineer"), wild("EA", "@corp.example")}},
-		"C L ST SP O":   {DistinguishedName: []DNRule{NewDNRule("C", "DE"), NewDNRule("L", "Munich"), NewDNRule("ST", "Bavaria"), NewDNRule("SP", "Bavaria"), NewDNRule("O", "Example Corp")}},
-		"issuer CN":     {DistinguishedName: []DNRule{NewDNRule("ISSUER-CN", "Test Intermediate CA")}},
-		"issuer wild":   {DistinguishedName: []DNRule{wild("issuer-cn", "Intermediate")}},
-		"whole DN":      {DistinguishedName: []DNRule{wild("DN", "OU=VPN Users")}},
-		"not equal":     {DistinguishedName: []DNRule{not(NewDNRule("OU", "Sales"))}},
-		"not absent":    {DistinguishedName: []DNRule{not(NewDNRule("I", "AE"))}},
-		"not case-sens": {DistinguishedName: []DNRule{not(NewDNRule("CN", "alice example"))}},
+		"CN exact":      {DistinguishedName: []profile.DNRule{dnRule("CN", "Alice Example")}},
+		"CN nocase":     {DistinguishedName: []profile.DNRule{ci("cn", "alice example")}},
+		"CN wildcard":   {DistinguishedName: []profile.DNRule{wild("CN", "ice Ex")}},
+		"OU second":     {DistinguishedName: []profile.DNRule{dnRule("OU", "VPN Users")}},
+		"DC one of":     {DistinguishedName: []profile.DNRule{dnRule("DC", "example")}},
+		"SN surname":    {DistinguishedName: []profile.DNRule{dnRule("SN", "Example")}},
+		"GN T EA":       {DistinguishedName: []profile.DNRule{dnRule("GN", "Alice"), dnRule("T", "Engineer"), wild("EA", "@corp.example")}},
+		"C L ST SP O":   {DistinguishedName: []profile.DNRule{dnRule("C", "DE"), dnRule("L", "Munich"), dnRule("ST", "Bavaria"), dnRule("SP", "Bavaria"), dnRule("O", "Example Corp")}},
+		"issuer CN":     {DistinguishedName: []profile.DNRule{dnRule("ISSUER-CN", "Test Intermediate CA")}},
+		"issuer wild":   {DistinguishedName: []profile.DNRule{wild("issuer-cn", "Intermediate")}},
+		"whole DN":      {DistinguishedName: []profile.DNRule{wild("DN", "OU=VPN Users")}},
+		"not equal":     {DistinguishedName: []profile.DNRule{not(dnRule("OU", "Sales"))}},
+		"not absent":    {DistinguishedName: []profile.DNRule{not(dnRule("I", "AE"))}},
+		"not case-sens": {DistinguishedName: []profile.DNRule{not(dnRule("CN", "alice example"))}},
 		"all kinds": {
 			KeyUsage:               []string{"Digital_Signature"},
 			ExtendedKeyUsage:       []string{"ClientAuth"},
 			CustomExtendedKeyUsage: []string{"1.3.6.1.4.1.99999.1"},
-			DistinguishedName:      []DNRule{NewDNRule("CN", "Alice Example"), not(NewDNRule("ISSUER-CN", "Evil CA"))},
+			DistinguishedName:      []profile.DNRule{dnRule("CN", "Alice Example"), not(dnRule("ISSUER-CN", "Evil CA"))},
 		},
 	}
 	for name, rules := range pass {
@@ -93,22 +101,22 @@ func TestMatchRules(t *testing.T) {
 	}
 
 	fail := map[string]struct {
-		rules MatchRules
+		rules profile.CertificateMatch
 		says  string
 	}{
-		"KU missing":     {MatchRules{KeyUsage: []string{"Digital_Signature", "Non_Repudiation"}}, "lacks key usage Non_Repudiation"},
-		"KU cert sign":   {MatchRules{KeyUsage: []string{"Key_Cert_Sign"}}, "lacks key usage Key_Cert_Sign"},
-		"EKU missing":    {MatchRules{ExtendedKeyUsage: []string{"ClientAuth", "ServerAuth"}}, "lacks extended key usage ServerAuth"},
-		"EKU DVCS":       {MatchRules{ExtendedKeyUsage: []string{"DVCS"}}, "lacks extended key usage DVCS"},
-		"custom missing": {MatchRules{CustomExtendedKeyUsage: []string{"1.2.3.4"}}, "lacks extended key usage 1.2.3.4"},
-		"CN differs":     {MatchRules{DistinguishedName: []DNRule{NewDNRule("CN", "Bob")}}, `CN must equal "Bob" (it is "Alice Example")`},
-		"CN case":        {MatchRules{DistinguishedName: []DNRule{NewDNRule("CN", "alice example")}}, "CN must equal"},
-		"CN partial":     {MatchRules{DistinguishedName: []DNRule{NewDNRule("CN", "Alice")}}, "CN must equal"},
-		"wild case":      {MatchRules{DistinguishedName: []DNRule{wild("CN", "ALICE")}}, "CN must contain"},
-		"absent attr":    {MatchRules{DistinguishedName: []DNRule{NewDNRule("GENQ", "Jr.")}}, "(it is absent)"},
-		"not equal":      {MatchRules{DistinguishedName: []DNRule{not(NewDNRule("OU", "VPN Users"))}}, `OU must not equal "VPN Users"`},
-		"not wild":       {MatchRules{DistinguishedName: []DNRule{not(wild("ISSUER-CN", "Test"))}}, "ISSUER-CN must not contain"},
-		"issuer O":       {MatchRules{DistinguishedName: []DNRule{NewDNRule("ISSUER-O", "Example Corp")}}, "ISSUER-O must equal"},
+		"KU missing":     {profile.CertificateMatch{KeyUsage: []string{"Digital_Signature", "Non_Repudiation"}}, "lacks key usage Non_Repudiation"},
+		"KU cert sign":   {profile.CertificateMatch{KeyUsage: []string{"Key_Cert_Sign"}}, "lacks key usage Key_Cert_Sign"},
+		"EKU missing":    {profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth", "ServerAuth"}}, "lacks extended key usage ServerAuth"},
+		"EKU DVCS":       {profile.CertificateMatch{ExtendedKeyUsage: []string{"DVCS"}}, "lacks extended key usage DVCS"},
+		"custom missing": {profile.CertificateMatch{CustomExtendedKeyUsage: []string{"1.2.3.4"}}, "lacks extended key usage 1.2.3.4"},
+		"CN differs":     {profile.CertificateMatch{DistinguishedName: []profile.DNRule{dnRule("CN", "Bob")}}, `CN must equal "Bob" (it is "Alice Example")`},
+		"CN case":        {profile.CertificateMatch{DistinguishedName: []profile.DNRule{dnRule("CN", "alice example")}}, "CN must equal"},
+		"CN partial":     {profile.CertificateMatch{DistinguishedName: []profile.DNRule{dnRule("CN", "Alice")}}, "CN must equal"},
+		"wild case":      {profile.CertificateMatch{DistinguishedName: []profile.DNRule{wild("CN", "ALICE")}}, "CN must contain"},
+		"absent attr":    {profile.CertificateMatch{DistinguishedName: []profile.DNRule{dnRule("GENQ", "Jr.")}}, "(it is absent)"},
+		"not equal":      {profile.CertificateMatch{DistinguishedName: []profile.DNRule{not(dnRule("OU", "VPN Users"))}}, `OU must not equal "VPN Users"`},
+		"not wild":       {profile.CertificateMatch{DistinguishedName: []profile.DNRule{not(wild("ISSUER-CN", "Test"))}}, "ISSUER-CN must not contain"},
+		"issuer O":       {profile.CertificateMatch{DistinguishedName: []profile.DNRule{dnRule("ISSUER-O", "Example Corp")}}, "ISSUER-O must equal"},
 	}
 	for name, tc := range fail {
 		why, err := Check(leaf, tc.rules, testNow)
@@ -126,7 +134,7 @@ func TestMatchRules(t *testing.T) {
 func TestMatchMissingExtensions(t *testing.T) {
 	p := newTestPKI(t)
 	bare := issue(t, certSpec{subject: cn("bare")}, testECKey(t), p.inter, p.interKey) // no KU, no EKU
-	why, err := Check(bare, MatchRules{KeyUsage: []string{"Digital_Signature"}, ExtendedKeyUsage: []string{"ClientAuth"}}, testNow)
+	why, err := Check(bare, profile.CertificateMatch{KeyUsage: []string{"Digital_Signature"}, ExtendedKeyUsage: []string{"ClientAuth"}}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,24 +144,23 @@ func TestMatchMissingExtensions(t *testing.T) {
 	}
 	// anyExtendedKeyUsage does not stand for a named EKU.
 	anyEKU := issue(t, certSpec{subject: cn("any"), eku: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}, testECKey(t), p.inter, p.interKey)
-	if why, _ := Check(anyEKU, MatchRules{ExtendedKeyUsage: []string{"ClientAuth"}}, testNow); len(why) == 0 {
+	if why, _ := Check(anyEKU, profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth"}}, testNow); len(why) == 0 {
 		t.Error("anyExtendedKeyUsage matched ClientAuth")
 	}
 }
 
 func TestMatchBadRules(t *testing.T) {
-	for name, rules := range map[string]MatchRules{
+	for name, rules := range map[string]profile.CertificateMatch{
 		"KU name":      {KeyUsage: []string{"DigitalSignature"}},
 		"EKU name":     {ExtendedKeyUsage: []string{"WebServer"}},
 		"EKU OID":      {ExtendedKeyUsage: []string{"1.3..6"}},
 		"custom OID":   {CustomExtendedKeyUsage: []string{"clientAuth"}},
 		"custom arc":   {CustomExtendedKeyUsage: []string{"3.1"}},
-		"DN name":      {DistinguishedName: []DNRule{NewDNRule("UID", "x")}},
-		"DN pattern":   {DistinguishedName: []DNRule{NewDNRule("CN", "")}},
-		"DN operator":  {DistinguishedName: []DNRule{{Name: "CN", Pattern: "x", Operator: 7}}},
-		"ISSUER- only": {DistinguishedName: []DNRule{NewDNRule("ISSUER-", "x")}},
+		"DN name":      {DistinguishedName: []profile.DNRule{dnRule("UID", "x")}},
+		"DN pattern":   {DistinguishedName: []profile.DNRule{dnRule("CN", "")}},
+		"ISSUER- only": {DistinguishedName: []profile.DNRule{dnRule("ISSUER-", "x")}},
 	} {
-		if err := rules.Validate(); err == nil {
+		if _, err := Check(&x509.Certificate{}, rules, testNow); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 		if _, err := Select(nil, rules, testNow); err == nil {
@@ -162,19 +169,8 @@ func TestMatchBadRules(t *testing.T) {
 			t.Errorf("%s: a bad rule must not look like no match: %v", name, err)
 		}
 	}
-	if _, err := Select(nil, MatchRules{}, time.Time{}); err == nil {
+	if _, err := Select(nil, profile.CertificateMatch{}, time.Time{}); err == nil {
 		t.Error("zero time accepted")
-	}
-}
-
-func TestParseOperator(t *testing.T) {
-	for in, want := range map[string]Operator{"": Equal, "Equal": Equal, "notequal": NotEqual, "NotEqual": NotEqual} {
-		if got, err := ParseOperator(in); err != nil || got != want {
-			t.Errorf("%q: %v %v", in, got, err)
-		}
-	}
-	if _, err := ParseOperator("Contains"); err == nil {
-		t.Error("Contains accepted")
 	}
 }
 
@@ -187,7 +183,7 @@ func TestSelect(t *testing.T) {
 	long := cand(t, p, certSpec{subject: cn("long"), eku: client, notAfter: testNow.AddDate(2, 0, 0)}, "long.pem")
 	long2 := cand(t, p, certSpec{subject: cn("long2"), eku: client, notAfter: testNow.AddDate(2, 0, 0)}, "long2.pem")
 	server := cand(t, p, certSpec{subject: cn("server"), eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, notAfter: testNow.AddDate(9, 0, 0)}, "server.pem")
-	rules := MatchRules{ExtendedKeyUsage: []string{"ClientAuth"}}
+	rules := profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth"}}
 
 	got, err := Select([]*ClientCredentials{expired, short, server, long, future, long2}, rules, testNow)
 	if err != nil || got != long {

@@ -9,7 +9,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/tun"
 
-	"github.com/vpnc-go/vpnc-go/client"
+	"github.com/vpnc-go/vpnc-go/client/dataplane"
 	"github.com/vpnc-go/vpnc-go/esp"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 )
@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 		msg   []byte
 	}
 	in := make(chan inbound, 256)
-	tunnel, err := esp.NewTunnel(esp.TunnelConfig{
+	plane, err := dataplane.Start(esp.TunnelConfig{
 		TUN:     dev,
 		Sockets: []esp.Socket{{Conn: natt}, {Conn: ike, RawIKE: true}},
 		OnIKE: func(from netip.AddrPort, encap bool, msg []byte) {
@@ -79,11 +79,7 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 		natt.Close()
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	tunDone := make(chan error, 1)
-	go func() { tunDone <- tunnel.Run(runCtx) }()
-	defer func() { tunnel.Close(); <-tunDone }()
+	defer plane.Close()
 
 	undo, err := setupHost(name, cfg)
 	defer undo()
@@ -96,19 +92,19 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 		for _, a := range acts {
 			switch a := a.(type) {
 			case ikev2.Send:
-				if err := tunnel.SendIKE(a.To, a.Encap, a.Datagrams); err != nil {
+				if err := plane.SendIKE(a.To, a.Encap, a.Datagrams); err != nil {
 					logf("sending to %s: %v", a.To, err)
 				}
 			case ikev2.InstallChild:
-				if err := installChild(tunnel, a.SA); err != nil {
+				// A client's CHILD SA carries the client's addresses, the
+				// peer's side of its traffic selectors.
+				if err := plane.Install(a.SA, a.SA.PeerPrefixes()); err != nil {
 					logf("installing %s: %v", a.SA, err)
 				}
 			case ikev2.RemoveChild:
-				tunnel.Remove(a.SA.InSPI)
+				plane.Remove(a.SA)
 			case ikev2.PeerMoved:
-				for _, c := range a.Children {
-					tunnel.SetPeer(c.InSPI, c.Remote)
-				}
+				plane.PeerMoved(a.Children)
 			case ikev2.Established:
 				logf("session up: %s from %s, address %s, %s / %s", a.User, a.Config.Headend, a.Config.Address4.Addr(),
 					a.Config.IKESuite, a.Config.ESPSuite)
@@ -134,9 +130,8 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 			apply(srv.HandleDatagram(time.Now(), m.from, m.encap, m.msg))
 		case <-timer.C:
 			apply(srv.HandleTimeout(time.Now()))
-		case err := <-tunDone:
-			tunDone <- err
-			return fmt.Errorf("data plane: %w", err)
+		case <-plane.Done():
+			return fmt.Errorf("data plane: %w", plane.Err())
 		case <-ctx.Done():
 			// Tell every client, and give the Deletes a moment.
 			apply(srv.Close(time.Now()))
@@ -152,14 +147,4 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 			return nil
 		}
 	}
-}
-
-// installChild installs a client's CHILD SA: it carries the client's
-// addresses, the peer's side of its traffic selectors.
-func installChild(t *esp.Tunnel, c *ikev2.ChildSA) error {
-	pair, err := client.NewSAPair(c, c.PeerPrefixes())
-	if err != nil {
-		return err
-	}
-	return t.Install(pair)
 }
