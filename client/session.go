@@ -319,7 +319,6 @@ type conn struct {
 	up      bool
 	wasUp   bool
 	applied bool
-	waiting bool           // a form is out
 	child   *ikev2.ChildSA // the newest CHILD SA
 }
 

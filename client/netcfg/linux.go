@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -565,4 +566,20 @@ func realProbes(busAddr string) dnsProbes {
 			return false
 		},
 	}
+}
+
+func (o Options) withDefaults() Options {
+	if o.StateFile == "" {
+		o.StateFile = DefaultStateFile
+	}
+	if o.DNS == "" {
+		o.DNS = DNSAuto
+	}
+	if o.ResolvConf == "" {
+		o.ResolvConf = DefaultResolvConf
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
 }

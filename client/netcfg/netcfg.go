@@ -120,23 +120,8 @@ type Options struct {
 	Logger *slog.Logger
 
 	// probes replace the checks of the running system in tests.
+	//lint:ignore U1000 only the Linux Manager chooses a DNS method.
 	probes *dnsProbes
-}
-
-func (o Options) withDefaults() Options {
-	if o.StateFile == "" {
-		o.StateFile = DefaultStateFile
-	}
-	if o.DNS == "" {
-		o.DNS = DNSAuto
-	}
-	if o.ResolvConf == "" {
-		o.ResolvConf = DefaultResolvConf
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	return o
 }
 
 // ErrApplied is returned by Apply when changes from an earlier Apply (of this

@@ -1,6 +1,9 @@
 package eap
 
-import xmd4 "golang.org/x/crypto/md4" //nolint:staticcheck // MS-CHAPv2 mandates MD4.
+import (
+	//lint:ignore SA1019 MS-CHAPv2 (RFC 2759) mandates MD4 for the NT password hash.
+	xmd4 "golang.org/x/crypto/md4"
+)
 
 // md4 returns the MD4 digest of msg (RFC 1320). MS-CHAPv2 needs it for the
 // NT password hash; MD4 is broken as a hash, so use it for nothing else.
