@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 	"golang.zx2c4.com/wireguard/tun"
 )
 
@@ -28,16 +29,6 @@ import (
 // (10.2.2.1 and 10.2.2.2), one AES-256-GCM SA pair with fixed keys. Nothing
 // leaves the namespaces. They need root (CAP_SYS_ADMIN for namespaces);
 // without it they are skipped, unless CI is set.
-
-func needRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the namespace tests need root")
-		}
-		t.Skip("needs root")
-	}
-}
 
 func run(t testing.TB, args ...string) string {
 	t.Helper()
@@ -88,7 +79,7 @@ const (
 
 func setupNS(t testing.TB, mtu int) *nsPair {
 	t.Helper()
-	needRoot(t)
+	testenv.NeedRoot(t)
 	p := &nsPair{errc: make(chan error, 2)}
 	tag := fmt.Sprintf("vpncgo%d", os.Getpid()%100000)
 	p.ns = [2]string{tag + "a", tag + "b"}
@@ -177,13 +168,8 @@ func setupNS(t testing.TB, mtu int) *nsPair {
 }
 
 func TestNetnsTunnel(t *testing.T) {
-	needRoot(t)
-	if _, err := exec.LookPath("ping"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("needs ping (apt-get install iputils-ping)")
-		}
-		t.Skip("needs ping (apt-get install iputils-ping)")
-	}
+	testenv.NeedRoot(t)
+	testenv.NeedCommand(t, "ping", "iputils-ping")
 	p := setupNS(t, 1400)
 	out := run(t, "ip", "netns", "exec", p.ns[0], "ping", "-c", "3", "-i", "0.2", "-W", "2", nsInner1)
 	if !strings.Contains(out, " 0% packet loss") {

@@ -14,23 +14,10 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
-
-// requireCommand skips the test when a tool is missing, except in CI,
-// where .ci/setup installs every tool the tests use.
-func requireCommand(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed; .ci/setup should have installed it", name)
-		}
-		t.Skipf("%s is not installed (bash .ci/setup installs it)", name)
-	}
-	return path
-}
 
 // codecSession is a complete IKE_SA_INIT exchange with real key exchange,
 // and IKE_AUTH messages protected with the keys it derives.
@@ -127,7 +114,7 @@ func (s *codecSession) tsharkUAT() string {
 // in one SK payload and a large IKE_AUTH response in RFC 7383 fragments.
 // Given the keys, tshark must decrypt both and find nothing malformed.
 func TestTsharkAgrees(t *testing.T) {
-	tshark := requireCommand(t, "tshark")
+	tshark := testenv.NeedCommand(t, "tshark", "tshark")
 	for _, proposal := range []string{"aes256-sha256-modp2048", "aes128-sha1-curve25519", "aes256gcm16-prfsha384-ecp384"} {
 		t.Run(proposal, func(t *testing.T) {
 			s := newCodecSession(t, proposal)

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,7 +20,7 @@ import (
 // bind mount lives in a private mount namespace of one OS thread, which
 // dies with the test's goroutine.
 func TestResolvConfBindMounted(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "netns-resolv.conf")
 	dst := filepath.Join(dir, "resolv.conf")

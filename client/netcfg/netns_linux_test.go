@@ -19,21 +19,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 	"golang.org/x/sys/unix"
 )
-
-// needRoot skips a test that needs root, or fails it when CI is set: there
-// the network tests must run.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("CI is set but the tests do not run as root: the network namespace tests need root")
-	}
-	t.Skip("needs root to create network namespaces (run as root; with CI set this is a failure)")
-}
 
 var nsCounter atomic.Int32
 
@@ -220,7 +208,7 @@ func newTestManager(t *testing.T, opts Options) *linuxManager {
 }
 
 func TestLinuxSplitTunnel(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	n := lanNS(t)
 	before := n.settled(t)
 	opts := testOpts(t, n)
@@ -267,7 +255,7 @@ func TestLinuxSplitTunnel(t *testing.T) {
 }
 
 func TestLinuxFullTunnelKeepsWhatExisted(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	n := lanNS(t)
 	lan, err := n.h.LinkByName("lan0")
 	must(t, err)
@@ -325,7 +313,7 @@ func fullCfg() Config {
 }
 
 func TestLinuxApplyFailsHalfway(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	ctx := context.Background()
 	n := lanNS(t)
 	before := n.settled(t)
@@ -366,7 +354,7 @@ func TestLinuxApplyFailsHalfway(t *testing.T) {
 }
 
 func TestLinuxApplyFailsAtDNS(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	n := lanNS(t)
 	before := n.settled(t)
 	opts := testOpts(t, n)
@@ -382,7 +370,7 @@ func TestLinuxApplyFailsAtDNS(t *testing.T) {
 }
 
 func TestLinuxResolvedCalls(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	n := lanNS(t)
 	opts := testOpts(t, n)
 	opts.DNS = DNSResolved
@@ -411,7 +399,7 @@ func TestLinuxResolvedCalls(t *testing.T) {
 }
 
 func TestLinuxRecoverAfterCrash(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	ctx := context.Background()
 	n := lanNS(t)
 	before := n.settled(t)
@@ -443,7 +431,7 @@ func TestLinuxRecoverAfterCrash(t *testing.T) {
 }
 
 func TestLinuxRecoverTunnelGone(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	ctx := context.Background()
 	n := lanNS(t)
 	opts := testOpts(t, n)

@@ -19,19 +19,9 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/vishvananda/netns"
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 	"golang.org/x/net/dns/dnsmessage"
 )
-
-// skipOrFail skips when a tool the test needs is missing, but fails under
-// CI, where the setup script must have installed it.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 // resolvedRoot returns a folder holding the unpacked systemd-resolved
 // package of the installed systemd version: $VPNCGO_RESOLVED_ROOT, or a
@@ -45,7 +35,7 @@ func resolvedRoot(t *testing.T) string {
 	}
 	out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", "systemd").Output()
 	if err != nil || len(out) == 0 {
-		skipOrFail(t, "cannot tell the installed systemd version (dpkg-query): %v", err)
+		testenv.SkipOrFail(t, "cannot tell the installed systemd version (dpkg-query): %v", err)
 	}
 	ver := string(out)
 	cache := filepath.Join(os.TempDir(), "vpnc-go-systemd-resolved-"+strings.NewReplacer("~", "_", ":", "_").Replace(ver))
@@ -56,11 +46,11 @@ func resolvedRoot(t *testing.T) string {
 	cmd := exec.Command("apt-get", "download", "systemd-resolved="+ver)
 	cmd.Dir = dl
 	if out, err := cmd.CombinedOutput(); err != nil {
-		skipOrFail(t, "apt-get download systemd-resolved=%s: %v\n%s", ver, err, out)
+		testenv.SkipOrFail(t, "apt-get download systemd-resolved=%s: %v\n%s", ver, err, out)
 	}
 	debs, _ := filepath.Glob(filepath.Join(dl, "systemd-resolved_*.deb"))
 	if len(debs) != 1 {
-		skipOrFail(t, "downloaded %v", debs)
+		testenv.SkipOrFail(t, "downloaded %v", debs)
 	}
 	tmp := cache + ".tmp" + fmt.Sprint(os.Getpid())
 	if out, err := exec.Command("dpkg-deb", "-x", debs[0], tmp).CombinedOutput(); err != nil {
@@ -204,10 +194,10 @@ func resolveA(ctx context.Context, conn *dbus.Conn, name string) (netip.Addr, er
 // everything there, and that Revert gives the LAN its names back. A corp
 // name at the decoy, or another name at the tunnel's server, is a leak.
 func TestResolvedReal(t *testing.T) {
-	needRoot(t)
+	testenv.NeedRoot(t)
 	for _, tool := range []string{"dbus-daemon", "nsenter", "unshare", "mount"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFail(t, "%s not found (apt packages dbus-daemon, util-linux, mount)", tool)
+			testenv.SkipOrFail(t, "%s not found (apt packages dbus-daemon, util-linux, mount)", tool)
 		}
 	}
 	root := resolvedRoot(t)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 )
 
 var (
@@ -41,23 +43,12 @@ func binary(t *testing.T) string {
 	return builtExe
 }
 
-// requireRoot skips without root, except in CI, which runs as root.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the end-to-end tests need root, and CI runs as root")
-		}
-		t.Skip("needs root: network namespaces and TUN devices")
-	}
-}
-
 // TestEndToEnd runs the demo's whole path for each authentication method
 // with the fast and the legacy ESP suite: headend and client in network
 // namespaces, tunnel up, ping, DNS through the tunnel, 50 MB whose checksum
 // matches, disconnect, and nothing left behind.
 func TestEndToEnd(t *testing.T) {
-	requireRoot(t)
+	testenv.NeedRoot(t)
 	exe := binary(t)
 	for _, auth := range []string{"EAP-AnyConnect", "EAP-MSCHAPv2", "IKE-ECDSA"} {
 		for _, esp := range []string{"aes256gcm16", "aes256-sha1"} {
@@ -90,7 +81,7 @@ func TestDemoNeedsRoot(t *testing.T) {
 // checks that the next start undoes what the dead one left (resolv.conf
 // here; its TUN device and routes die with it), then runs normally.
 func TestCrashRecovery(t *testing.T) {
-	requireRoot(t)
+	testenv.NeedRoot(t)
 	var out bytes.Buffer
 	tl, err := startTunnel(demoOptions{auth: "EAP-AnyConnect", esp: "aes256gcm16", out: &out, exe: binary(t)})
 	if err != nil {

@@ -30,18 +30,16 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/cmd/internal/lab"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/swan"
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 )
 
 // requireSwan skips without strongSwan, except in CI, whose setup
 // installs it.
 func requireSwan(t *testing.T) {
 	t.Helper()
-	requireRoot(t)
+	testenv.NeedRoot(t)
 	if err := swan.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
+		testenv.SkipOrFail(t, "%v", err)
 	}
 }
 

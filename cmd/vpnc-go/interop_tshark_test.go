@@ -14,6 +14,7 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/cmd/internal/lab"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/swan"
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 )
 
 // TestInteropTsharkSession captures one complete session of vpnc-go with
@@ -26,13 +27,7 @@ import (
 // malformed.
 func TestInteropTsharkSession(t *testing.T) {
 	requireSwan(t)
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tshark is missing (Debian package tshark; .ci/setup installs it)")
-		}
-		t.Skip("needs tshark")
-	}
+	tshark := testenv.NeedCommand(t, "tshark", "tshark")
 	binary(t)
 	c := swanHeadendCase{name: "tshark", auth: "EAP-MSCHAPv2", swanAuth: "eap-mschapv2", ike: seedIKE, esp: cbcESP, ts: splitTS,
 		pki: swan.PKIOptions{ServerBits: 4096, Intermediates: 1}, fragSize: 1280}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/cmd/internal/headend"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/lab"
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 )
 
 // The managed profile of the end-to-end test: the primary HostAddress is
@@ -68,7 +69,7 @@ type profileLab struct {
 
 func newProfileLab(t *testing.T) *profileLab {
 	t.Helper()
-	requireRoot(t)
+	testenv.NeedRoot(t)
 	pl := &profileLab{exe: binary(t)}
 	l, err := lab.New(fmt.Sprintf("vpncgopf%d", os.Getpid()))
 	if err != nil {
