@@ -2,38 +2,21 @@ package profile
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/profiles/golden")
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
+)
 
 const tdir = "../testdata/profiles"
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(tdir, "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./profile -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	testenv.Golden(t, filepath.Join(tdir, "golden", name), got)
 }
 
 func parseTestdata(t *testing.T, rel string) (*Profile, Problems) {

@@ -6,9 +6,11 @@
 package testenv
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -44,4 +46,28 @@ func NeedCommand(t testing.TB, name, pkg string) string {
 		SkipOrFail(t, "needs %s (Debian package %s; bash .ci/setup installs it)", name, pkg)
 	}
 	return path
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files the tests compare with")
+
+// Golden compares got with the file at path; with -update it writes got
+// there instead (review the diff before committing it).
+func Golden(t testing.TB, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
 }

@@ -2,33 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/profiles/golden")
+	"github.com/vpnc-go/vpnc-go/cmd/testenv"
+)
 
 const pdir = "../../testdata/profiles"
 
 func goldenCLI(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(pdir, "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/vpnc-go -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	testenv.Golden(t, filepath.Join(pdir, "golden", name), got)
 }
 
 // profileArgs points the CLI at the testdata folders only: good/ as the
