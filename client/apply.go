@@ -12,7 +12,7 @@ import (
 
 // apply carries out the state machine's actions. It returns a closedError
 // when the IKE SA ended, any other error when the OS side failed.
-func (c *conn) apply(ctx context.Context, acts []ikev2.Action) error {
+func (c *attempt) apply(ctx context.Context, acts []ikev2.Action) error {
 	s := c.s
 	for _, a := range acts {
 		switch a := a.(type) {
@@ -67,7 +67,7 @@ func (s *Session) keyLog(line, what string) {
 }
 
 // established configures the OS for the tunnel and reports it up.
-func (c *conn) established(ctx context.Context, e ikev2.Established) error {
+func (c *attempt) established(ctx context.Context, e ikev2.Established) error {
 	s := c.s
 	tc := e.Config
 	s.emit(ctx, StageEvent{Stage: StageConfiguring})
@@ -129,7 +129,7 @@ func fullTunnel(ps []netip.Prefix) bool {
 }
 
 // teardown undoes the OS configuration of this attempt.
-func (c *conn) teardown() {
+func (c *attempt) teardown() {
 	if c.applied && c.s.deps.NetConfig != nil {
 		if err := c.s.deps.NetConfig.Revert(context.Background()); err != nil {
 			c.s.opts.Log("restoring the system configuration: %v", err)

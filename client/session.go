@@ -2,11 +2,8 @@ package client
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
 	"strconv"
@@ -15,9 +12,7 @@ import (
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
@@ -288,7 +283,7 @@ func (s *Session) connect(ctx context.Context, dp DataPlane) (wasUp bool, err er
 		return false, err
 	}
 	for i, cand := range cands {
-		c, err := s.newConn(cand, dp)
+		c, err := s.newAttempt(cand, dp)
 		if err != nil {
 			return false, err
 		}
@@ -300,276 +295,6 @@ func (s *Session) connect(ctx context.Context, dp DataPlane) (wasUp bool, err er
 		return wasUp, err
 	}
 	return false, errNoAnswer
-}
-
-var errNoAnswer = errors.New("the headend did not answer")
-
-// closeWait is how long a disconnect waits for the headend to confirm its
-// Delete before leaving anyway.
-const closeWait = 2 * time.Second
-
-// conn is one attempt with one headend address.
-type conn struct {
-	s       *Session
-	dp      DataPlane
-	remote  netip.AddrPort
-	ini     *ikev2.Initiator
-	started time.Time
-	heard   bool
-	up      bool
-	wasUp   bool
-	applied bool
-	child   *ikev2.ChildSA // the newest CHILD SA
-}
-
-func (s *Session) newConn(cand candidate, dp DataPlane) (*conn, error) {
-	remote := cand.addr
-	local, err := dp.LocalAddr(remote)
-	if err != nil {
-		return nil, fmt.Errorf("no route to %s: %w", remote, err)
-	}
-	cfg, err := s.initiatorConfig(local, cand)
-	if err != nil {
-		return nil, err
-	}
-	ini, err := ikev2.NewInitiator(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &conn{s: s, dp: dp, remote: remote, ini: ini}, nil
-}
-
-// initiatorConfig translates the options for the IKE layer.
-func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.InitiatorConfig, error) {
-	o := s.opts
-	remote := cand.addr
-	cfg := ikev2.InitiatorConfig{
-		// ForceEncap: the data plane sends ESP in UDP only, so the
-		// headend must expect it even where there is no NAT.
-		Common: ikev2.Common{Timers: o.Timers, CiscoVendorIDs: o.Auth == profile.AuthEAPAnyConnect, ExportKeys: o.KeyLog != nil,
-			ForceEncap: true, Log: o.Log},
-		Local: local, Remote: remote,
-		EAPIdentity: o.Username,
-		AppVersion:  "vpnc-go",
-	}
-	var err error
-	if o.IKEProposals != "" {
-		if cfg.IKEProposals, err = ikev2.ParseProposals(o.IKEProposals, wire.ProtoIKE); err != nil {
-			return cfg, err
-		}
-		if weak := ikev2.WeakAlgorithms(cfg.IKEProposals); len(weak) > 0 {
-			o.Log("offering weak IKE algorithms as asked: %s", strings.Join(weak, "; "))
-		}
-	}
-	if o.ESPProposals != "" {
-		if cfg.ESPProposals, err = ikev2.ParseProposals(o.ESPProposals, wire.ProtoESP); err != nil {
-			return cfg, err
-		}
-	}
-	if o.Identity != "" {
-		cfg.Identity = wire.ID{IDType: wire.ID_KEY_ID, Data: []byte(o.Identity)}
-	}
-	if cfg.VerifyPeer, err = s.verifier(cand.host); err != nil {
-		return cfg, err
-	}
-	if o.ClientCert != nil {
-		cfg.Credentials = &ikev2.Credentials{Signer: o.ClientCert.cred.Signer}
-		for _, c := range o.ClientCert.cred.Chain {
-			cfg.Credentials.Chain = append(cfg.Credentials.Chain, c.Raw)
-		}
-		if o.Auth.UsesCertificate() && o.Identity == "" {
-			// Standards headends look the client's key up by the
-			// certificate's subject, which is what IDi then says.
-			cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: o.ClientCert.cred.Leaf().RawSubject}
-		}
-	}
-	if !o.Auth.UsesCertificate() {
-		cfg.EAP = s.eapMethod(remote)
-	}
-	return cfg, nil
-}
-
-// verifier checks the headend's certificate against the system roots, the
-// CA file and the pins, for the name dialled (ServerName overrides it).
-func (s *Session) verifier(host string) (ikev2.PeerVerifier, error) {
-	o := s.opts
-	name := o.ServerName
-	if name == "" {
-		name = host
-	}
-	trust := certs.NewTrustConfig(name, time.Now())
-	if o.CAFile != "" {
-		cas, err := certs.LoadCAFile(o.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		trust.ExtraCAs = cas
-	}
-	if _, err := certs.ParsePins(o.Pins); err != nil {
-		return nil, err
-	}
-	trust.Pins = o.Pins
-	return func(chain [][]byte) (*x509.Certificate, error) {
-		trust.Now = time.Now()
-		return certs.VerifyServer(chain, trust)
-	}, nil
-}
-
-// eapMethod builds the EAP peer of the chosen method.
-func (s *Session) eapMethod(remote netip.AddrPort) eap.Peer {
-	o := s.opts
-	switch o.Auth {
-	case profile.AuthEAPMSCHAPv2:
-		return &eap.MSCHAPv2Peer{UserName: o.Username, Password: s.answers["password"], Rand: rand.Reader, AskRetry: true}
-	case profile.AuthEAPMD5:
-		return &eap.MD5Peer{Secret: s.answers["password"]}
-	case profile.AuthEAPGTC:
-		return &eap.GTCPeer{UserName: o.Username, Password: s.answers["password"]}
-	}
-	peer := &eap.AnyConnectPeer{GroupAccess: o.Group, UserName: o.Username, Answers: maps.Clone(s.answers),
-		Host: remote.Addr().String()}
-	if o.HostScan != nil {
-		peer.HostScan = func(r eap.HostScanRequest) (string, error) { return o.HostScan(HostScanRequest(r)) }
-	}
-	if o.ClientCert != nil {
-		peer.Certificates = o.ClientCert.cred.Chain
-	}
-	return peer
-}
-
-var stagesOf = map[ikev2.Stage]Stage{
-	ikev2.StageSAInit: StageConnecting, ikev2.StageAuth: StageAuthenticating, ikev2.StageEAP: StageAuthenticating,
-	ikev2.StageRekey: StageRekeying, ikev2.StageClosing: StageDisconnecting,
-}
-
-// run drives the IKE state machine until the connection ends.
-func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
-	s := c.s
-	c.started = time.Now()
-	if err := c.apply(ctx, c.ini.Start(c.started)); err != nil {
-		return false, err
-	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	stats := time.NewTicker(5 * time.Second)
-	defer stats.Stop()
-	closing := false
-	var giveUp <-chan time.Time
-	for {
-		deadline := c.ini.NextDeadline()
-		if !c.heard {
-			if d := c.started.Add(s.opts.AuthTimeout); deadline.IsZero() || d.Before(deadline) {
-				deadline = d
-			}
-		}
-		wait := time.Hour
-		if !deadline.IsZero() {
-			wait = max(time.Until(deadline), 0)
-		}
-		timer.Reset(wait)
-
-		var acts []ikev2.Action
-		select {
-		case d := <-s.ikeIn:
-			c.heard = true
-			acts = c.ini.HandleDatagram(time.Now(), d.from, d.msg)
-		case <-timer.C:
-			now := time.Now()
-			if !c.heard && !now.Before(c.started.Add(s.opts.AuthTimeout)) {
-				c.ini.Close(now)
-				return false, errNoAnswer
-			}
-			acts = c.ini.HandleTimeout(now)
-		case <-s.alive:
-			c.ini.PeerAlive(time.Now())
-		case <-stats.C:
-			if c.up {
-				s.emit(ctx, StatsEvent{Stats: c.dp.Stats()})
-				acts = c.rekeyByVolume()
-			}
-		case cmd := <-s.cmds:
-			if cmd.disconnect {
-				closing = true
-				acts = c.ini.Close(time.Now())
-				giveUp = time.After(closeWait)
-				cmd.reply <- nil
-				break
-			}
-			var err error
-			acts, err = c.ini.Answer(time.Now(), cmd.answer)
-			cmd.reply <- err
-			if err == nil {
-				s.remember(cmd.answer)
-			}
-		case <-ctx.Done():
-			closing = true
-			acts = c.ini.Close(time.Now())
-			// Give the headend a moment to confirm the Delete, then leave
-			// whether or not it did.
-			ctx, giveUp = context.Background(), time.After(closeWait)
-		case <-giveUp:
-			c.teardown()
-			return c.wasUp, ErrDisconnected
-		}
-		if err := c.apply(ctx, acts); err != nil {
-			if closing && errors.Is(err, errClosed) {
-				return c.wasUp, ErrDisconnected
-			}
-			if errors.Is(err, errClosed) {
-				cause := unwrapClosed(err)
-				if !c.heard && errors.Is(cause, ikev2.ErrPeerDead) {
-					// IKE gave up before AuthTimeout: same as no answer.
-					return false, errNoAnswer
-				}
-				return c.wasUp, cause
-			}
-			// The OS side failed: tell the headend (best effort) and undo.
-			for _, a := range c.ini.Close(time.Now()) {
-				if send, ok := a.(ikev2.Send); ok {
-					c.dp.SendIKE(send.To, send.Encap, send.Datagrams)
-				}
-			}
-			c.teardown()
-			return c.wasUp, err
-		}
-	}
-}
-
-// rekeyByVolume rekeys the CHILD SA when its sequence numbers near their
-// end or it carried RekeyBytes.
-func (c *conn) rekeyByVolume() []ikev2.Action {
-	if c.child == nil {
-		return nil
-	}
-	bytes, exhausted := c.dp.Usage(c.child.InSPI)
-	if limit := c.s.opts.RekeyBytes; exhausted || (limit > 0 && bytes >= limit) {
-		c.s.opts.Log("rekeying %s after %d bytes (sequence numbers near their end: %v)", c.child, bytes, exhausted)
-		c.child = nil // until the new one is installed
-		return c.ini.RekeyChild(time.Now())
-	}
-	return nil
-}
-
-// errClosed wraps the reason of an ikev2.Closed action.
-var errClosed = errors.New("closed")
-
-type closedError struct{ err error }
-
-func (e closedError) Error() string {
-	if e.err == nil {
-		return "closed"
-	}
-	return e.err.Error()
-}
-func (e closedError) Is(target error) bool { return target == errClosed }
-func (e closedError) Unwrap() error        { return e.err }
-
-func unwrapClosed(err error) error {
-	var ce closedError
-	if errors.As(err, &ce) {
-		return ce.err
-	}
-	return err
 }
 
 // SavedPassword returns the user name and the password of the last

@@ -1,0 +1,184 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2"
+)
+
+var errNoAnswer = errors.New("the headend did not answer")
+
+// closeWait is how long a disconnect waits for the headend to confirm its
+// Delete before leaving anyway.
+const closeWait = 2 * time.Second
+
+// attempt is one try at one headend address: an IKE SA from
+// IKE_SA_INIT until it ends, and the OS configuration while it is up.
+type attempt struct {
+	s       *Session
+	dp      DataPlane
+	remote  netip.AddrPort
+	ini     *ikev2.Initiator
+	started time.Time
+	heard   bool
+	up      bool
+	wasUp   bool
+	applied bool
+	child   *ikev2.ChildSA // the newest CHILD SA
+}
+
+func (s *Session) newAttempt(cand candidate, dp DataPlane) (*attempt, error) {
+	remote := cand.addr
+	local, err := dp.LocalAddr(remote)
+	if err != nil {
+		return nil, fmt.Errorf("no route to %s: %w", remote, err)
+	}
+	cfg, err := s.initiatorConfig(local, cand)
+	if err != nil {
+		return nil, err
+	}
+	ini, err := ikev2.NewInitiator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &attempt{s: s, dp: dp, remote: remote, ini: ini}, nil
+}
+
+var stagesOf = map[ikev2.Stage]Stage{
+	ikev2.StageSAInit: StageConnecting, ikev2.StageAuth: StageAuthenticating, ikev2.StageEAP: StageAuthenticating,
+	ikev2.StageRekey: StageRekeying, ikev2.StageClosing: StageDisconnecting,
+}
+
+// run drives the IKE state machine until the connection ends.
+func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
+	s := c.s
+	c.started = time.Now()
+	if err := c.apply(ctx, c.ini.Start(c.started)); err != nil {
+		return false, err
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	stats := time.NewTicker(5 * time.Second)
+	defer stats.Stop()
+	closing := false
+	var giveUp <-chan time.Time
+	for {
+		deadline := c.ini.NextDeadline()
+		if !c.heard {
+			if d := c.started.Add(s.opts.AuthTimeout); deadline.IsZero() || d.Before(deadline) {
+				deadline = d
+			}
+		}
+		wait := time.Hour
+		if !deadline.IsZero() {
+			wait = max(time.Until(deadline), 0)
+		}
+		timer.Reset(wait)
+
+		var acts []ikev2.Action
+		select {
+		case d := <-s.ikeIn:
+			c.heard = true
+			acts = c.ini.HandleDatagram(time.Now(), d.from, d.msg)
+		case <-timer.C:
+			now := time.Now()
+			if !c.heard && !now.Before(c.started.Add(s.opts.AuthTimeout)) {
+				c.ini.Close(now)
+				return false, errNoAnswer
+			}
+			acts = c.ini.HandleTimeout(now)
+		case <-s.alive:
+			c.ini.PeerAlive(time.Now())
+		case <-stats.C:
+			if c.up {
+				s.emit(ctx, StatsEvent{Stats: c.dp.Stats()})
+				acts = c.rekeyByVolume()
+			}
+		case cmd := <-s.cmds:
+			if cmd.disconnect {
+				closing = true
+				acts = c.ini.Close(time.Now())
+				giveUp = time.After(closeWait)
+				cmd.reply <- nil
+				break
+			}
+			var err error
+			acts, err = c.ini.Answer(time.Now(), cmd.answer)
+			cmd.reply <- err
+			if err == nil {
+				s.remember(cmd.answer)
+			}
+		case <-ctx.Done():
+			closing = true
+			acts = c.ini.Close(time.Now())
+			// Give the headend a moment to confirm the Delete, then leave
+			// whether or not it did.
+			ctx, giveUp = context.Background(), time.After(closeWait)
+		case <-giveUp:
+			c.teardown()
+			return c.wasUp, ErrDisconnected
+		}
+		if err := c.apply(ctx, acts); err != nil {
+			if closing && errors.Is(err, errClosed) {
+				return c.wasUp, ErrDisconnected
+			}
+			if errors.Is(err, errClosed) {
+				cause := unwrapClosed(err)
+				if !c.heard && errors.Is(cause, ikev2.ErrPeerDead) {
+					// IKE gave up before AuthTimeout: same as no answer.
+					return false, errNoAnswer
+				}
+				return c.wasUp, cause
+			}
+			// The OS side failed: tell the headend (best effort) and undo.
+			for _, a := range c.ini.Close(time.Now()) {
+				if send, ok := a.(ikev2.Send); ok {
+					c.dp.SendIKE(send.To, send.Encap, send.Datagrams)
+				}
+			}
+			c.teardown()
+			return c.wasUp, err
+		}
+	}
+}
+
+// rekeyByVolume rekeys the CHILD SA when its sequence numbers near their
+// end or it carried RekeyBytes.
+func (c *attempt) rekeyByVolume() []ikev2.Action {
+	if c.child == nil {
+		return nil
+	}
+	bytes, exhausted := c.dp.Usage(c.child.InSPI)
+	if limit := c.s.opts.RekeyBytes; exhausted || (limit > 0 && bytes >= limit) {
+		c.s.opts.Log("rekeying %s after %d bytes (sequence numbers near their end: %v)", c.child, bytes, exhausted)
+		c.child = nil // until the new one is installed
+		return c.ini.RekeyChild(time.Now())
+	}
+	return nil
+}
+
+// errClosed wraps the reason of an ikev2.Closed action.
+var errClosed = errors.New("closed")
+
+type closedError struct{ err error }
+
+func (e closedError) Error() string {
+	if e.err == nil {
+		return "closed"
+	}
+	return e.err.Error()
+}
+func (e closedError) Is(target error) bool { return target == errClosed }
+func (e closedError) Unwrap() error        { return e.err }
+
+func unwrapClosed(err error) error {
+	var ce closedError
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	return err
+}
