@@ -181,9 +181,11 @@ func TestLookup(t *testing.T) {
 		{q: "ios-gw.branch.example.net", name: "Branch IOS", addr: "ios-gw.branch.example.net"},
 		{q: "VPN-ENG.example.com:8443", name: "Engineering", addr: "vpn-eng.example.com:8443/engineering", backups: "vpn-dr.example.com"},
 		{q: "vpn-eng.example.com:9999", err: ErrNoSuchHost}, // ios-standards.xml forbids manual input
-		{q: "Legacy SSL portal", err: ErrUnsupported},
-		{q: "ssl.example.com", err: ErrUnsupported},
-		// One SSL and one IPsec entry share this address: the usable one wins.
+		// SSL entries are tried over IKEv2.
+		{q: "Legacy SSL portal", name: "Legacy SSL portal", addr: "ssl.example.com", backups: "vpn-dr.example.com"},
+		{q: "ssl.example.com", name: "Legacy SSL portal", addr: "ssl.example.com", backups: "vpn-dr.example.com"},
+		// One SSL and one IPsec entry share this address: the IPsec one,
+		// the profile's choice for IKEv2, wins.
 		{q: "hq-vpn.example.org", name: "HQ (IKEv2)", addr: "hq-vpn.example.org"},
 		{q: "", err: ErrNoSuchHost},
 	}
@@ -207,9 +209,13 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v", tc.q, tg)
 		}
 	}
-	_, err := c.Lookup("Legacy SSL portal")
-	if err == nil || !strings.Contains(err.Error(), ReasonSSL) {
-		t.Errorf("SSL error must give the reason: %v", err)
+	tg, err := c.Lookup("Legacy SSL portal")
+	if err != nil || tg.Note != NoteSSLDefault || tg.Protocol != ProtocolSSL || tg.ProtocolSet || tg.AuthMethod != AuthEAPAnyConnect {
+		t.Errorf("SSL entry by default: %+v, %v", tg, err)
+	}
+	tg, err = c.Lookup("Partners")
+	if err != nil || tg.Note != NoteSSL || !tg.ProtocolSet {
+		t.Errorf("SSL entry: %+v, %v", tg, err)
 	}
 }
 

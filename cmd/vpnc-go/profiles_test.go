@@ -80,10 +80,13 @@ func TestProfilesShow(t *testing.T) {
 	}
 	goldenCLI(t, "show-corporate.json", out)
 
-	_, err = runCLI(t, profileArgs(t, "profiles", "show", "Legacy SSL portal")...)
-	if err == nil || !strings.Contains(err.Error(), "PrimaryProtocol is SSL; vpnc-go speaks IPsec/IKEv2 only") {
-		t.Errorf("SSL entry: %v", err)
+	// An entry without PrimaryProtocol is SSL by the schema's default,
+	// and tried over IKEv2.
+	out, err = runCLI(t, profileArgs(t, "profiles", "show", "Legacy SSL portal")...)
+	if err != nil {
+		t.Fatalf("SSL entry: %v\n%s", err, out)
 	}
+	goldenCLI(t, "show-legacy-ssl.txt", out)
 	// ios-standards.xml sets AllowManualHostInput=false.
 	_, err = runCLI(t, profileArgs(t, "profiles", "show", "other.example.net")...)
 	if err == nil || !strings.Contains(err.Error(), "AllowManualHostInput is false") {
