@@ -159,7 +159,8 @@ func TestProfileEndToEnd(t *testing.T) {
 		t.Fatalf("%v\nheadend:\n%s", err, pl.headend.Output())
 	}
 	took := time.Since(start)
-	if _, err := cp.WaitFor("ESP", 5*time.Second); err != nil {
+	// The banner follows the summary; lines come in order.
+	if _, err := cp.WaitFor("Engineering access", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	out := cp.Output()
