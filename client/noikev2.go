@@ -39,7 +39,7 @@ func (e *NoIKEv2Error) Error() string {
 	if e.Refusal != nil {
 		return fmt.Sprintf("%s refused IKEv2: %v", addrs[len(addrs)-1], e.Refusal)
 	}
-	return fmt.Sprintf("%v: no answer to IKE_SA_INIT on UDP from %s within %s", ErrNoAnswer, strings.Join(addrs, ", "), e.Timeout)
+	return fmt.Sprintf("%v: no answer to IKE_SA_INIT from %s (UDP) within %s", ErrNoAnswer, strings.Join(addrs, ", "), e.Timeout)
 }
 
 // Is matches ErrNoAnswer when nothing answered.

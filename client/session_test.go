@@ -555,7 +555,7 @@ func TestNoIKEv2Silent(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	if len(ne.Tried) != 2 || ne.Tried[0].String() != "203.0.113.9:500" || ne.Tried[1].String() != "192.0.2.1:500" ||
-		!strings.Contains(err.Error(), "203.0.113.9:500, 192.0.2.1:500 within 200ms") {
+		!strings.Contains(err.Error(), "203.0.113.9:500, 192.0.2.1:500 (UDP) within 200ms") {
 		t.Fatalf("error %q, tried %v", err, ne.Tried)
 	}
 }

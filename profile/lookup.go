@@ -116,19 +116,7 @@ func (c *Catalog) Lookup(name string) (*Target, error) {
 				hits = append(hits, &c.Entries[i])
 			}
 		}
-		var usable []*Entry
-		for _, e := range hits {
-			if e.Supported && e.Protocol == ProtocolIPsec {
-				usable = append(usable, e)
-			}
-		}
-		if len(usable) == 0 {
-			for _, e := range hits {
-				if e.Supported {
-					usable = append(usable, e)
-				}
-			}
-		}
+		usable := preferred(hits, addr)
 		switch {
 		case len(usable) == 1:
 			return c.target(usable[0])
@@ -143,6 +131,37 @@ func (c *Catalog) Lookup(name string) (*Target, error) {
 		}
 	}
 	return c.manual(q)
+}
+
+// preferred narrows the entries found by a typed address to the usable
+// ones the user most likely means: those whose profile names IPsec (the
+// profile's own choice for IKEv2 to that headend), else all usable ones;
+// among these, the ones whose address is exactly what was typed, when
+// there are any (vpn.example.edu rather than vpn.example.edu/staff).
+func preferred(hits []*Entry, typed Address) []*Entry {
+	var ipsec, usable []*Entry
+	for _, e := range hits {
+		if !e.Supported {
+			continue
+		}
+		usable = append(usable, e)
+		if e.Protocol == ProtocolIPsec {
+			ipsec = append(ipsec, e)
+		}
+	}
+	if len(ipsec) > 0 {
+		usable = ipsec
+	}
+	var exact []*Entry
+	for _, e := range usable {
+		if strings.EqualFold(e.Address.String(), typed.String()) {
+			exact = append(exact, e)
+		}
+	}
+	if len(exact) > 0 {
+		return exact
+	}
+	return usable
 }
 
 // sameAddress compares an entry's address with a typed one: hosts

@@ -252,14 +252,12 @@ func runProfilesShow(cmd *cobra.Command, f *profilesFlags, name string) error {
 	return tw.Flush()
 }
 
-// protocolLine tells the profile's protocol and what vpnc-go speaks.
+// protocolLine tells the profile's protocol (the Note row says what
+// vpnc-go does with SSL).
 func protocolLine(t *profile.Target) string {
 	p := string(t.Protocol)
 	if !t.ProtocolSet {
 		p += " (the schema default: no PrimaryProtocol)"
-	}
-	if t.Protocol == profile.ProtocolSSL {
-		p += "; vpnc-go tries IKEv2"
 	}
 	return p
 }
