@@ -10,7 +10,8 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2"
 )
 
-var errNoAnswer = errors.New("the headend did not answer")
+// errNoAnswer is one address's silence; connect reports a *NoIKEv2Error.
+var errNoAnswer = errors.New("no answer")
 
 // closeWait is how long a disconnect waits for the headend to confirm its
 // Delete before leaving anyway.

@@ -282,19 +282,27 @@ func (s *Session) connect(ctx context.Context, dp DataPlane) (wasUp bool, err er
 	if err != nil {
 		return false, err
 	}
+	var tried []netip.AddrPort
 	for i, cand := range cands {
 		c, err := s.newAttempt(cand, dp)
 		if err != nil {
 			return false, err
 		}
 		wasUp, err := c.run(ctx)
+		tried = append(tried, cand.addr)
 		if errors.Is(err, errNoAnswer) && i+1 < len(cands) {
 			s.emit(ctx, ErrorEvent{Err: fmt.Errorf("%s did not answer within %s; trying %s", cand.addr, s.opts.AuthTimeout, cands[i+1].addr)})
 			continue
 		}
+		switch {
+		case errors.Is(err, errNoAnswer):
+			err = &NoIKEv2Error{Tried: tried, Timeout: s.opts.AuthTimeout}
+		case refusedInit(err):
+			err = &NoIKEv2Error{Tried: tried, Timeout: s.opts.AuthTimeout, Refusal: err}
+		}
 		return wasUp, err
 	}
-	return false, errNoAnswer
+	return false, &NoIKEv2Error{Tried: tried, Timeout: s.opts.AuthTimeout}
 }
 
 // SavedPassword returns the user name and the password of the last

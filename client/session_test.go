@@ -530,3 +530,41 @@ func TestFormEventsCarryNoPasswords(t *testing.T) {
 		t.Fatalf("got %+v, original %+v", got.Fields, f.Fields)
 	}
 }
+
+// TestNoIKEv2Silent: when neither the headend nor its backup answers
+// IKE_SA_INIT, Run ends with a *NoIKEv2Error naming both addresses and
+// matching ErrNoAnswer, even with AutoReconnect (the tunnel was never up).
+func TestNoIKEv2Silent(t *testing.T) {
+	resolve := map[string][]netip.Addr{
+		"primary.example.com": {netip.MustParseAddr("203.0.113.9")},
+		"vpn.example.com":     {netip.MustParseAddr("192.0.2.1")},
+	}
+	o := Options{Server: "primary.example.com", Backups: []string{"vpn.example.com"}, AutoReconnect: true,
+		AuthTimeout: 200 * time.Millisecond}
+	hs := start(t, o, ikev2.Timers{}, resolve)
+	hs.h.mu.Lock()
+	hs.h.silent = true
+	hs.h.mu.Unlock()
+	err := <-hs.err
+	var ne *NoIKEv2Error
+	if !errors.As(err, &ne) || !errors.Is(err, ErrNoAnswer) || ne.Refusal != nil {
+		t.Fatalf("got %v", err)
+	}
+	if len(ne.Tried) != 2 || ne.Tried[0].String() != "203.0.113.9:500" || ne.Tried[1].String() != "192.0.2.1:500" ||
+		!strings.Contains(err.Error(), "203.0.113.9:500, 192.0.2.1:500 (UDP) within 200ms") {
+		t.Fatalf("error %q, tried %v", err, ne.Tried)
+	}
+}
+
+// TestNoIKEv2Refused: a headend that answers IKE_SA_INIT with an error
+// notification (here NO_PROPOSAL_CHOSEN for a suite it does not take)
+// gives a *NoIKEv2Error carrying the refusal, which is not ErrNoAnswer.
+func TestNoIKEv2Refused(t *testing.T) {
+	hs := start(t, Options{Server: "vpn.example.com", IKEProposals: "aes128-sha1-modp1024"}, ikev2.Timers{}, vpnHost)
+	err := <-hs.err
+	var ne *NoIKEv2Error
+	if !errors.As(err, &ne) || errors.Is(err, ErrNoAnswer) || ne.Refusal == nil ||
+		!strings.Contains(err.Error(), "192.0.2.1:500 refused IKEv2") || !strings.Contains(err.Error(), "NO_PROPOSAL_CHOSEN") {
+		t.Fatalf("got %v", err)
+	}
+}

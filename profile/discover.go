@@ -181,6 +181,9 @@ type Entry struct {
 	// says why.
 	Supported bool   `json:"supported"`
 	Reason    string `json:"reason,omitempty"`
+	// Note is said before connecting: for a host whose profile names SSL,
+	// that vpnc-go tries IKEv2 instead. Empty for IPsec hosts.
+	Note string `json:"note,omitempty"`
 }
 
 // Shadowed records an entry hidden by another with the same HostName.
@@ -190,8 +193,31 @@ type Shadowed struct {
 	WinnerIn string `json:"winner_source"`
 }
 
-// ReasonSSL explains why SSL entries cannot be used.
-const ReasonSSL = "PrimaryProtocol is SSL; vpnc-go speaks IPsec/IKEv2 only"
+// Notes for hosts whose profile names SSL, explicitly or by leaving
+// PrimaryProtocol at its schema default. vpnc-go speaks IKEv2 only and
+// tries it for them: many AnyConnect headends accept both, and the profile
+// schema has no element that restricts a host to SSL.
+const (
+	NoteSSL        = "the profile names SSL; vpnc-go speaks IKEv2: trying IKEv2 on UDP 500"
+	NoteSSLDefault = "the profile names SSL (the default: no PrimaryProtocol); vpnc-go speaks IKEv2: trying IKEv2 on UDP 500"
+)
+
+// ReasonNoAddress explains why an entry without an address cannot be used
+// (an SSL entry whose HostName is a display name and which has no
+// HostAddress; the same in an IPsec entry is an error).
+const ReasonNoAddress = "no HostAddress, and HostName is not a host address"
+
+// sslNote returns the note for an entry, empty for IPsec entries.
+func sslNote(h HostEntry) string {
+	switch {
+	case h.Protocol != ProtocolSSL:
+		return ""
+	case h.ProtocolSet:
+		return NoteSSL
+	default:
+		return NoteSSLDefault
+	}
+}
 
 // Catalog is every profile found and the hosts they offer.
 type Catalog struct {
@@ -296,10 +322,10 @@ func Discover(opts Options) *Catalog {
 				continue
 			}
 			winner[key] = f.Path
-			e := Entry{HostEntry: h, Source: f.Path, Class: f.Class, Profile: f.Profile, Supported: true}
-			if h.Protocol != ProtocolIPsec {
+			e := Entry{HostEntry: h, Source: f.Path, Class: f.Class, Profile: f.Profile, Supported: true, Note: sslNote(h)}
+			if h.Address.IsZero() {
 				e.Supported = false
-				e.Reason = ReasonSSL
+				e.Reason = ReasonNoAddress
 			}
 			c.Entries = append(c.Entries, e)
 		}

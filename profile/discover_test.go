@@ -181,9 +181,11 @@ func TestLookup(t *testing.T) {
 		{q: "ios-gw.branch.example.net", name: "Branch IOS", addr: "ios-gw.branch.example.net"},
 		{q: "VPN-ENG.example.com:8443", name: "Engineering", addr: "vpn-eng.example.com:8443/engineering", backups: "vpn-dr.example.com"},
 		{q: "vpn-eng.example.com:9999", err: ErrNoSuchHost}, // ios-standards.xml forbids manual input
-		{q: "Legacy SSL portal", err: ErrUnsupported},
-		{q: "ssl.example.com", err: ErrUnsupported},
-		// One SSL and one IPsec entry share this address: the usable one wins.
+		// SSL entries are tried over IKEv2.
+		{q: "Legacy SSL portal", name: "Legacy SSL portal", addr: "ssl.example.com", backups: "vpn-dr.example.com"},
+		{q: "ssl.example.com", name: "Legacy SSL portal", addr: "ssl.example.com", backups: "vpn-dr.example.com"},
+		// One SSL and one IPsec entry share this address: the IPsec one,
+		// the profile's choice for IKEv2, wins.
 		{q: "hq-vpn.example.org", name: "HQ (IKEv2)", addr: "hq-vpn.example.org"},
 		{q: "", err: ErrNoSuchHost},
 	}
@@ -207,9 +209,13 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v", tc.q, tg)
 		}
 	}
-	_, err := c.Lookup("Legacy SSL portal")
-	if err == nil || !strings.Contains(err.Error(), ReasonSSL) {
-		t.Errorf("SSL error must give the reason: %v", err)
+	tg, err := c.Lookup("Legacy SSL portal")
+	if err != nil || tg.Note != NoteSSLDefault || tg.Protocol != ProtocolSSL || tg.ProtocolSet || tg.AuthMethod != AuthEAPAnyConnect {
+		t.Errorf("SSL entry by default: %+v, %v", tg, err)
+	}
+	tg, err = c.Lookup("Partners")
+	if err != nil || tg.Note != NoteSSL || !tg.ProtocolSet {
+		t.Errorf("SSL entry: %+v, %v", tg, err)
 	}
 }
 
@@ -293,5 +299,132 @@ func TestManualHostInput(t *testing.T) {
 				t.Errorf("manual target %+v", tg)
 			}
 		})
+	}
+}
+
+// TestWildProfiles: profiles as deployments write them. Elements vpnc-go
+// does not know (RestrictTunnelProtocols among them) are kept as ignored
+// and cause no problem; no host is hidden; the only problem is the
+// warning for the SSL entry that has no address at all.
+func TestWildProfiles(t *testing.T) {
+	c := Discover(Options{SystemDirs: []string{filepath.Join(tdir, "wild")}, UserDirs: []string{}})
+	probs := c.Problems()
+	if len(probs) != 1 || probs[0].Severity != SeverityWarning || !strings.Contains(probs[0].Message, `"Old web portal"`) {
+		t.Fatalf("problems %v", probs)
+	}
+	if len(c.Entries) != 8 {
+		t.Fatalf("entries %+v", c.Entries)
+	}
+	var ignored []string
+	for _, f := range c.Files {
+		for _, n := range f.Profile.Ignored {
+			ignored = append(ignored, n.Path)
+		}
+	}
+	for _, want := range []string{
+		"/AnyConnectProfile/ClientInitialization/RestrictTunnelProtocols",
+		"/AnyConnectProfile/ClientInitialization/LinuxVPNEstablishment",
+		"/AnyConnectProfile/ServerList/HostEntry[3]/SecureAccessEnabled",
+	} {
+		if !contains(ignored, want) {
+			t.Errorf("%s not in ignored %v", want, ignored)
+		}
+	}
+	for _, e := range c.Entries {
+		wantNote := map[bool]string{true: NoteSSL, false: NoteSSLDefault}[e.ProtocolSet]
+		if e.Protocol == ProtocolIPsec {
+			wantNote = ""
+		}
+		if e.Note != wantNote || e.Supported != !e.Address.IsZero() || e.AuthMethod != AuthEAPAnyConnect {
+			t.Errorf("%+v", e)
+		}
+	}
+}
+
+func TestTunnelGroup(t *testing.T) {
+	cases := []struct {
+		group, addr string
+		want        string
+		fromPath    bool
+	}{
+		{"", "vpn.example.edu", "", false},
+		{"", "https://vpn.example.edu/staff", "staff", true},
+		{"", "vpn.example.edu:10443/students/", "students", true},
+		{"STAFF", "https://vpn.example.edu/staff", "STAFF", false},
+	}
+	for _, c := range cases {
+		a, err := ParseAddress(c.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, fp := HostEntry{UserGroup: c.group, Address: a}.TunnelGroup()
+		if g != c.want || fp != c.fromPath {
+			t.Errorf("%q %q: got %q %v", c.group, c.addr, g, fp)
+		}
+	}
+}
+
+// TestAddressPreference: a typed address shared by several entries picks
+// the IPsec one, else the one whose address is exactly what was typed;
+// what remains ambiguous is an error.
+func TestAddressPreference(t *testing.T) {
+	dir := t.TempDir()
+	x := `<AnyConnectProfile xmlns="http://schemas.xmlsoap.org/encoding/"><ServerList>
+<HostEntry><HostName>Root</HostName><HostAddress>vpn.example.edu</HostAddress></HostEntry>
+<HostEntry><HostName>Staff</HostName><HostAddress>vpn.example.edu/staff</HostAddress></HostEntry>
+<HostEntry><HostName>Two A</HostName><HostAddress>two.example.edu/a</HostAddress></HostEntry>
+<HostEntry><HostName>Two B</HostName><HostAddress>two.example.edu/b</HostAddress></HostEntry>
+<HostEntry><HostName>Mixed SSL</HostName><HostAddress>mixed.example.edu</HostAddress></HostEntry>
+<HostEntry><HostName>Mixed IPsec</HostName><HostAddress>mixed.example.edu/x</HostAddress><PrimaryProtocol>IPsec</PrimaryProtocol></HostEntry>
+</ServerList></AnyConnectProfile>`
+	if err := os.WriteFile(filepath.Join(dir, "p.xml"), []byte(x), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := Discover(Options{SystemDirs: []string{dir}, UserDirs: []string{}})
+	for q, want := range map[string]string{
+		"vpn.example.edu": "Root", "vpn.example.edu/staff": "Staff", "two.example.edu/b": "Two B",
+		"mixed.example.edu": "Mixed IPsec", "MIXED.example.edu/x": "Mixed IPsec",
+	} {
+		tg, err := c.Lookup(q)
+		if err != nil || tg.Name != want {
+			t.Errorf("Lookup(%q) = %v, %v; want %q", q, tg, err, want)
+		}
+	}
+	if _, err := c.Lookup("two.example.edu"); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("two.example.edu: %v", err)
+	}
+}
+
+func TestOnlyHost(t *testing.T) {
+	entry := func(name string, p Protocol, ok bool) Entry {
+		return Entry{HostEntry: HostEntry{Name: name, Protocol: p}, Supported: ok}
+	}
+	cases := []struct {
+		entries []Entry
+		want    string
+		err     error
+	}{
+		{[]Entry{entry("A", ProtocolSSL, true), entry("B", ProtocolIPsec, true)}, "B", nil},
+		{[]Entry{entry("A", ProtocolSSL, true), entry("B", ProtocolSSL, false)}, "A", nil},
+		{[]Entry{entry("A", ProtocolSSL, true), entry("B", ProtocolSSL, true)}, "", ErrAmbiguous},
+		{[]Entry{entry("A", ProtocolIPsec, true), entry("B", ProtocolIPsec, true)}, "", ErrAmbiguous},
+		{[]Entry{entry("A", ProtocolSSL, false)}, "", ErrNoSuchHost},
+		{nil, "", ErrNoSuchHost},
+	}
+	for i, c := range cases {
+		got, err := (&Catalog{Entries: c.entries}).OnlyHost()
+		if got != c.want || !errors.Is(err, c.err) || (c.err == nil) != (err == nil) {
+			t.Errorf("case %d: %q, %v", i, got, err)
+		}
+	}
+}
+
+func TestNoIKEv2Hint(t *testing.T) {
+	ssl := (&Target{Protocol: ProtocolSSL}).NoIKEv2Hint()
+	manual := (&Target{Protocol: ProtocolIPsec, Manual: true}).NoIKEv2Hint()
+	ipsec := (&Target{Protocol: ProtocolIPsec}).NoIKEv2Hint()
+	if !strings.Contains(ssl, "accepts only the SSL/DTLS variant of AnyConnect") || !strings.Contains(ssl, "enable IKEv2") ||
+		!strings.Contains(manual, "SSL/DTLS") || len(manual) >= len(ssl) || ipsec != "" {
+		t.Errorf("hints:\n%s\n%s\n%q", ssl, manual, ipsec)
 	}
 }

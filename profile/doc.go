@@ -33,8 +33,10 @@
 // (AuthenticationTimeout 10 to 120 seconds). Warnings: missing namespace,
 // AuthMethodDuringIKENegotiation or IKEIdentity given while
 // StandardAuthenticationOnly is false (the method is then EAP-AnyConnect),
-// pins that are not a SHA-512 hash in hex or base64, and a bad address in an
-// SSL entry (which vpnc-go does not use).
+// pins that are not a SHA-512 hash in hex or base64, StandardAuthenticationOnly
+// in an SSL entry, an SSL entry whose HostName is not an address and which has
+// no HostAddress, and a bad backup or load-balancing address in an SSL entry
+// (dropped).
 //
 // CertificatePinList (per HostEntry) and CertificatePinning/CertificatePinList
 // (in ClientInitialization) follow the AnyConnect 4.x schema: Pin elements
@@ -54,7 +56,21 @@
 // # Host selection
 //
 // Catalog.Lookup takes a HostName, a HostAddress, or (when
-// AllowManualHostInput allows, the schema default) a bare host[:port].
-// Entries whose PrimaryProtocol is SSL (the schema default!) are listed but
-// cannot be selected: vpnc-go speaks IPsec/IKEv2 only.
+// AllowManualHostInput allows, the schema default) a bare host[:port][/path].
+// vpnc-go speaks IKEv2 only. Entries whose PrimaryProtocol is SSL, or absent
+// (SSL is the schema default, and most deployed profiles leave it out), are
+// usable too: the headend is tried over IKEv2 with EAP-AnyConnect, and
+// Target.Note says so; Target.NoIKEv2Hint says what it most likely means
+// when the headend does not take up IKEv2. The client profile schema has no
+// element that restricts a host to SSL only (RestrictTunnelProtocols belongs
+// to the client's local policy file; in a profile it is ignored like any
+// element the package does not act on). An entry with no address at all is
+// listed but cannot be selected (ErrUnsupported). When a typed address
+// matches several entries, an IPsec one wins, then the one whose address is
+// exactly what was typed.
+//
+// The path of an address (https://host/path, host/path) is an SSL group
+// URL; it becomes the tunnel group (HostEntry.TunnelGroup) when the entry
+// has no UserGroup, since on an ASA it usually equals the tunnel group's
+// alias. The port is AnyConnect's TLS port; IKE starts on UDP 500.
 package profile

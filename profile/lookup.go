@@ -30,9 +30,18 @@ type Target struct {
 	// LoadBalancing is the entry's LoadBalancingServerList (informational).
 	LoadBalancing []Address `json:"load_balancing,omitempty"`
 	// UserGroup is the tunnel group to send in the EAP-AnyConnect XML
-	// (group-access / group-select); empty when the profile sets none.
-	UserGroup string   `json:"user_group,omitempty"`
-	Protocol  Protocol `json:"protocol"`
+	// (group-access / group-select): the entry's UserGroup, else the
+	// group-URL path of its address (GroupFromPath); empty when neither.
+	UserGroup     string `json:"user_group,omitempty"`
+	GroupFromPath bool   `json:"group_from_path,omitempty"`
+	// Protocol is the profile's PrimaryProtocol (ProtocolSet false: the
+	// schema default). vpnc-go speaks IKEv2 whatever it says; Note says
+	// so for SSL hosts.
+	Protocol    Protocol `json:"protocol"`
+	ProtocolSet bool     `json:"protocol_set"`
+	// Note is one line to show before connecting, empty when there is
+	// nothing to say (IPsec hosts).
+	Note string `json:"note,omitempty"`
 	// AuthMethod is EAP-AnyConnect for ASA-style entries
 	// (StandardAuthenticationOnly false), else the profile's
 	// AuthMethodDuringIKENegotiation (default EAP-GTC).
@@ -83,9 +92,12 @@ func (c *Catalog) ManualHostInputAllowed() (bool, string) {
 
 // Lookup resolves what the user asked for: a HostName (case-insensitive),
 // else a HostAddress of some entry, else, when manual host input is
-// allowed, a bare host[:port]. SSL entries are found but return an error
-// wrapping ErrUnsupported; an address shared by several usable entries
-// returns ErrAmbiguous (select by HostName then).
+// allowed, a bare host[:port][/path]. Entries that name SSL are usable
+// (vpnc-go tries IKEv2 with them; Target.Note says so); an entry without
+// an address is found but returns an error wrapping ErrUnsupported. An
+// address shared by several entries selects the one whose profile names
+// IPsec, that profile's preferred protocol for the headend; several of
+// the same kind return ErrAmbiguous (select by HostName then).
 func (c *Catalog) Lookup(name string) (*Target, error) {
 	q := strings.TrimSpace(name)
 	if q == "" {
@@ -104,12 +116,7 @@ func (c *Catalog) Lookup(name string) (*Target, error) {
 				hits = append(hits, &c.Entries[i])
 			}
 		}
-		var usable []*Entry
-		for _, e := range hits {
-			if e.Supported {
-				usable = append(usable, e)
-			}
-		}
+		usable := preferred(hits, addr)
 		switch {
 		case len(usable) == 1:
 			return c.target(usable[0])
@@ -124,6 +131,37 @@ func (c *Catalog) Lookup(name string) (*Target, error) {
 		}
 	}
 	return c.manual(q)
+}
+
+// preferred narrows the entries found by a typed address to the usable
+// ones the user most likely means: those whose profile names IPsec (the
+// profile's own choice for IKEv2 to that headend), else all usable ones;
+// among these, the ones whose address is exactly what was typed, when
+// there are any (vpn.example.edu rather than vpn.example.edu/staff).
+func preferred(hits []*Entry, typed Address) []*Entry {
+	var ipsec, usable []*Entry
+	for _, e := range hits {
+		if !e.Supported {
+			continue
+		}
+		usable = append(usable, e)
+		if e.Protocol == ProtocolIPsec {
+			ipsec = append(ipsec, e)
+		}
+	}
+	if len(ipsec) > 0 {
+		usable = ipsec
+	}
+	var exact []*Entry
+	for _, e := range usable {
+		if strings.EqualFold(e.Address.String(), typed.String()) {
+			exact = append(exact, e)
+		}
+	}
+	if len(exact) > 0 {
+		return exact
+	}
+	return usable
 }
 
 // sameAddress compares an entry's address with a typed one: hosts
@@ -157,7 +195,7 @@ func (c *Catalog) manual(q string) (*Target, error) {
 			break
 		}
 	}
-	h := HostEntry{Name: q, Address: addr, Protocol: ProtocolIPsec, AuthMethod: AuthEAPAnyConnect}
+	h := HostEntry{Name: q, Address: addr, Protocol: ProtocolIPsec, ProtocolSet: true, AuthMethod: AuthEAPAnyConnect}
 	t := build(h, ci, src, class)
 	t.Manual = true
 	return t, nil
@@ -181,6 +219,8 @@ func build(h HostEntry, ci ClientInitialization, src string, class Class) *Targe
 		LoadBalancing:                  h.LoadBalancing,
 		UserGroup:                      h.UserGroup,
 		Protocol:                       h.Protocol,
+		ProtocolSet:                    h.ProtocolSet,
+		Note:                           sslNote(h),
 		AuthMethod:                     h.AuthMethod,
 		StandardAuthOnly:               h.StandardAuthOnly,
 		IKEIdentity:                    h.IKEIdentity,
@@ -198,6 +238,7 @@ func build(h HostEntry, ci ClientInitialization, src string, class Class) *Targe
 		Source:                         src,
 		Class:                          class,
 	}
+	t.UserGroup, t.GroupFromPath = h.TunnelGroup()
 	t.Pins = append(append([]Pin(nil), ci.Pins...), h.Pins...)
 	seen := map[string]bool{strings.ToLower(h.Address.String()): true}
 	for _, a := range append(append([]Address(nil), h.Backup...), ci.BackupServers...) {
@@ -218,4 +259,58 @@ func (t Target) MarshalJSON() ([]byte, error) {
 		plain
 		AuthenticationTimeout int `json:"authentication_timeout_seconds"`
 	}{plain(t), int(t.AuthenticationTimeout / time.Second)})
+}
+
+// TunnelGroup is the tunnel group vpnc-go asks for: UserGroup, else the
+// path of the address (fromPath). A path is an SSL group URL
+// (https://host/path); on an ASA it names a tunnel group's group-url and
+// is usually also its group-alias, which the headend accepts in the
+// EAP-AnyConnect group-access too. UserGroup wins because over IKEv2 it
+// must be the tunnel group's exact name.
+func (h HostEntry) TunnelGroup() (group string, fromPath bool) {
+	if h.UserGroup != "" || h.Address.Path == "" {
+		return h.UserGroup, false
+	}
+	return h.Address.Path, true
+}
+
+// OnlyHost names the host to use when the user names none: the only entry
+// whose profile names IPsec, else the only usable entry. Any other count
+// is an error listing the candidates.
+func (c *Catalog) OnlyHost() (string, error) {
+	var ipsec, usable []string
+	for _, e := range c.Entries {
+		if !e.Supported {
+			continue
+		}
+		usable = append(usable, e.Name)
+		if e.Protocol == ProtocolIPsec {
+			ipsec = append(ipsec, e.Name)
+		}
+	}
+	switch {
+	case len(ipsec) == 1:
+		return ipsec[0], nil
+	case len(ipsec) == 0 && len(usable) == 1:
+		return usable[0], nil
+	case len(usable) == 0:
+		return "", fmt.Errorf("%w: the profiles hold no usable host; name the headend", ErrNoSuchHost)
+	}
+	return "", fmt.Errorf("%w: the profiles hold %d hosts (%s); name one", ErrAmbiguous, len(usable), strings.Join(usable, ", "))
+}
+
+// NoIKEv2Hint says what it most likely means when the headend did not take
+// up IKEv2 (no answer on UDP 500 within the timeout, or a refusal of
+// IKE_SA_INIT); empty for hosts whose profile names IPsec, for which no
+// such guess is better than another.
+func (t *Target) NoIKEv2Hint() string {
+	switch {
+	case t.Protocol == ProtocolSSL:
+		return "the profile names SSL for this host, and most likely the headend accepts only the SSL/DTLS variant of AnyConnect, " +
+			"which vpnc-go does not speak; its administrator can enable IKEv2 remote access on it " +
+			"(on an ASA: crypto ikev2 enable <interface> client-services, and ikev2 in the group policy's vpn-tunnel-protocol)"
+	case t.Manual:
+		return "if the headend accepts AnyConnect only over SSL/DTLS, vpnc-go cannot use it: vpnc-go speaks IKEv2 (UDP 500) only"
+	}
+	return ""
 }

@@ -8,7 +8,9 @@ const Namespace = "http://schemas.xmlsoap.org/encoding/"
 // Protocol is a HostEntry's PrimaryProtocol.
 type Protocol string
 
-// PrimaryProtocol values. The schema default is SSL.
+// PrimaryProtocol values. The schema default is SSL. vpnc-go speaks IKEv2
+// only, so it tries IKEv2 for SSL hosts too: the profile schema has no
+// element that restricts a host to SSL (see the package documentation).
 const (
 	ProtocolSSL   Protocol = "SSL"
 	ProtocolIPsec Protocol = "IPsec"
@@ -74,12 +76,16 @@ type HostEntry struct {
 	Backup         []Address `json:"backup,omitempty"`
 	LoadBalancing  []Address `json:"load_balancing,omitempty"`
 	Protocol       Protocol  `json:"protocol"`
+	// ProtocolSet is false when PrimaryProtocol is absent (or empty) and
+	// Protocol is the schema default, SSL.
+	ProtocolSet bool `json:"protocol_set"`
 	// StandardAuthOnly is StandardAuthenticationOnly: the gateway is a
 	// standards-only one (IOS, strongSwan) and AuthMethod applies.
 	StandardAuthOnly bool `json:"standard_auth_only"`
 	// AuthMethod is the method to use: EAP-AnyConnect unless
 	// StandardAuthOnly, else AuthMethodDuringIKENegotiation (default
-	// EAP-GTC). Empty for SSL entries.
+	// EAP-GTC). SSL entries name an AnyConnect headend (an ASA or FTD),
+	// so theirs is EAP-AnyConnect.
 	AuthMethod AuthMethod `json:"auth_method,omitempty"`
 	// IKEIdentity replaces the default IDi; only with StandardAuthOnly.
 	IKEIdentity string `json:"ike_identity,omitempty"`

@@ -350,15 +350,21 @@ func (p *parser) parseHostEntry(e *etree.Element, path string) (HostEntry, bool)
 	// Protocol first: it decides how strict the address checks are.
 	if pp, pppath := k.one("PrimaryProtocol"); pp != nil {
 		h.Protocol = Protocol(p.enumElem(pp, pppath, protocolValues, string(ProtocolSSL)))
+		h.ProtocolSet = text(pp) != ""
 		p.parseStandardAuth(pp, pppath, &h)
-	}
-	if h.Protocol == ProtocolIPsec && h.AuthMethod == "" {
-		h.AuthMethod = AuthEAPAnyConnect
+		if h.Protocol == ProtocolSSL && h.StandardAuthOnly {
+			p.warnf(pp, pppath+"/StandardAuthenticationOnly", "ignored: PrimaryProtocol is SSL, whose headend (an ASA or FTD) speaks EAP-AnyConnect over IKEv2")
+		}
 	}
 	if h.Protocol == ProtocolSSL {
-		h.AuthMethod = ""
+		// An SSL host is an AnyConnect headend; over IKEv2 it speaks
+		// EAP-AnyConnect. StandardAuthenticationOnly belongs to IPsec.
 		h.StandardAuthOnly = false
 		h.IKEIdentity = ""
+		h.AuthMethod = ""
+	}
+	if h.AuthMethod == "" {
+		h.AuthMethod = AuthEAPAnyConnect
 	}
 
 	ok := true

@@ -126,8 +126,11 @@ func TestCorpProfileValues(t *testing.T) {
 		len(eng.LoadBalancing) != 2 || eng.AuthMethod != AuthEAPAnyConnect {
 		t.Errorf("engineering entry %+v", eng)
 	}
-	if p.Hosts[2].Protocol != ProtocolSSL || p.Hosts[2].AuthMethod != "" {
-		t.Errorf("entry without PrimaryProtocol must be SSL: %+v", p.Hosts[2])
+	if h := p.Hosts[2]; h.Protocol != ProtocolSSL || h.ProtocolSet || h.AuthMethod != AuthEAPAnyConnect {
+		t.Errorf("entry without PrimaryProtocol must be SSL by default, tried with EAP-AnyConnect: %+v", h)
+	}
+	if h := p.Hosts[3]; h.Protocol != ProtocolSSL || !h.ProtocolSet {
+		t.Errorf("entry with PrimaryProtocol SSL: %+v", h)
 	}
 	if len(p.Ignored) == 0 || p.Ignored[0].Line == 0 {
 		t.Errorf("ignored elements not kept: %v", p.Ignored)
@@ -195,9 +198,10 @@ func TestAuthMethodSelection(t *testing.T) {
 		identity      string
 		warnings      int
 	}{
-		{"no PrimaryProtocol", ``, "", false, "", 0},
-		{"SSL", `<PrimaryProtocol>SSL</PrimaryProtocol>`, "", false, "", 0},
-		{"SSL ignores standard auth", `<PrimaryProtocol>SSL<StandardAuthenticationOnly>true</StandardAuthenticationOnly></PrimaryProtocol>`, "", false, "", 0},
+		{"no PrimaryProtocol", ``, AuthEAPAnyConnect, false, "", 0},
+		{"SSL", `<PrimaryProtocol>SSL</PrimaryProtocol>`, AuthEAPAnyConnect, false, "", 0},
+		{"SSL ignores standard auth", `<PrimaryProtocol>SSL<StandardAuthenticationOnly>true</StandardAuthenticationOnly></PrimaryProtocol>`, AuthEAPAnyConnect, false, "", 1},
+		{"SSL with standard auth false", `<PrimaryProtocol>SSL<StandardAuthenticationOnly>false</StandardAuthenticationOnly></PrimaryProtocol>`, AuthEAPAnyConnect, false, "", 0},
 		{"IPsec is the ASA case", `<PrimaryProtocol>IPsec</PrimaryProtocol>`, AuthEAPAnyConnect, false, "", 0},
 		{"lower-case ipsec", `<PrimaryProtocol> ipsec </PrimaryProtocol>`, AuthEAPAnyConnect, false, "", 0},
 		{"standard false", `<PrimaryProtocol>IPsec<StandardAuthenticationOnly>false</StandardAuthenticationOnly></PrimaryProtocol>`, AuthEAPAnyConnect, false, "", 0},

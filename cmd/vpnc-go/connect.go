@@ -54,7 +54,14 @@ func newConnectCmd() *cobra.Command {
 		Short: "Connect to a headend and keep the tunnel up until interrupted",
 		Long: `Connect to a headend: HOST is a host name from an AnyConnect profile, or an
 address or name when the profiles allow manual host input (they do unless one
-forbids it). Without HOST, the profiles must hold exactly one IPsec host.
+forbids it). Without HOST, the profiles must hold exactly one host whose
+PrimaryProtocol is IPsec, or else exactly one host.
+
+vpnc-go speaks IKEv2 only. A host whose profile names SSL (or no
+PrimaryProtocol: SSL is the schema's default) is tried over IKEv2 on UDP 500,
+as the profile's IPsec hosts are; when such a headend does not answer or
+refuses IKEv2, it most likely accepts only AnyConnect's SSL/DTLS variant, and
+the error says so.
 
 vpnc-go prints one line per stage and a summary once the tunnel is up, then
 keeps it up until interrupted (Ctrl-C, SIGTERM), reconnecting when the headend
@@ -108,18 +115,26 @@ func (f *connectFlags) target(host string) (*profile.Target, error) {
 		fmt.Fprintln(os.Stderr, "profile:", p)
 	}
 	if host == "" {
-		var ipsec []string
-		for _, e := range cat.Entries {
-			if e.Supported {
-				ipsec = append(ipsec, e.Name)
-			}
+		name, err := cat.OnlyHost()
+		if err != nil {
+			return nil, fmt.Errorf("name the headend: %w", err)
 		}
-		if len(ipsec) != 1 {
-			return nil, fmt.Errorf("name the headend: the profiles hold %d IPsec hosts (%s)", len(ipsec), strings.Join(ipsec, ", "))
-		}
-		host = ipsec[0]
+		host = name
 	}
 	return cat.Lookup(host)
+}
+
+// explainNoIKEv2 adds to a failure in which the headend did not take up
+// IKEv2 what that most likely means for this target.
+func explainNoIKEv2(err error, t *profile.Target) error {
+	var ne *client.NoIKEv2Error
+	if !errors.As(err, &ne) {
+		return err
+	}
+	if hint := t.NoIKEv2Hint(); hint != "" {
+		return fmt.Errorf("%w\n%s", err, hint)
+	}
+	return err
 }
 
 // options builds the session options from the profile target and flags.
@@ -251,7 +266,11 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 	}
 	o.MTU = f.mtu
 	sl := loadStoredLogin(&o, t.Address.Host, f.savePassword, f.verbose, out, cmd.ErrOrStderr())
-	return runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU})
+	if t.Note != "" {
+		fmt.Fprintln(out, t.Note)
+	}
+	err = runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU})
+	return explainNoIKEv2(err, t)
 }
 
 // runSessions runs the session and prints its events; when the keyring's

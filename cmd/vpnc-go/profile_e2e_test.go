@@ -125,10 +125,16 @@ func newProfileLab(t *testing.T) *profileLab {
 // profiles; extra are more flags, stdin its input.
 func (pl *profileLab) connect(t *testing.T, name, stdin string, extra ...string) *lab.Proc {
 	t.Helper()
+	return pl.connectHost(t, name, e2eHostName, stdin, extra...)
+}
+
+// connectHost is connect for another host of the managed folder.
+func (pl *profileLab) connectHost(t *testing.T, name, host, stdin string, extra ...string) *lab.Proc {
+	t.Helper()
 	args := []string{"env", "VPNC_GO_USER_PROFILE_DIR=" + pl.userDir, pl.exe, "connect", "-v",
 		"--profile-dir", pl.managedDir, "--cafile", filepath.Join(pl.l.Dir, headend.CAFile),
 		"--state-file", filepath.Join(pl.l.Dir, name+"-netcfg.json")}
-	args = append(append(args, extra...), e2eHostName)
+	args = append(append(args, extra...), host)
 	p, err := pl.l.Start("client", name, stdin, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +166,8 @@ func TestProfileEndToEnd(t *testing.T) {
 		t.Fatalf("%v\nheadend:\n%s", err, pl.headend.Output())
 	}
 	took := time.Since(start)
-	if _, err := cp.WaitFor("ESP", 5*time.Second); err != nil {
+	// The banner follows the summary; lines come in order.
+	if _, err := cp.WaitFor("Engineering access", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	out := cp.Output()
@@ -197,5 +204,90 @@ func TestProfileEndToEnd(t *testing.T) {
 	}
 	if t.Failed() || testing.Verbose() {
 		t.Logf("client:\n%s\nheadend:\n%s", cp.Output(), pl.headend.Output())
+	}
+}
+
+// campusProfile is what a university's deployment script writes: a bare
+// ServerList whose entries have only HostName and HostAddress, so SSL by
+// the schema's default, one with the SSL group URL of the headend's
+// ENGINEERING tunnel group, one whose address nothing answers.
+const campusProfile = `<?xml version="1.0" encoding="UTF-8"?>
+<AnyConnectProfile xmlns="http://schemas.xmlsoap.org/encoding/">
+  <ServerList>
+    <HostEntry>
+      <HostName>Campus VPN</HostName>
+      <HostAddress>https://` + lab.HeadendAddr + `/engineering</HostAddress>
+    </HostEntry>
+    <HostEntry>
+      <HostName>Campus VPN (old)</HostName>
+      <HostAddress>` + e2ePrimary + `</HostAddress>
+    </HostEntry>
+  </ServerList>
+</AnyConnectProfile>
+`
+
+// TestProfileSSLDefaultEndToEnd: with only the campus profile in the
+// managed folder, `vpnc-go connect "Campus VPN"` says that the profile
+// names SSL and that it tries IKEv2, connects to the headend emulator over
+// IKEv2, and asks for the tunnel group named by the address's path (the
+// headend's log and banner show ENGINEERING). `vpnc-go connect "Campus VPN
+// (old)"`, whose address nothing answers, fails once the schema's default
+// AuthenticationTimeout (12 s) has passed, saying that the headend most
+// likely accepts only AnyConnect's SSL/DTLS variant.
+func TestProfileSSLDefaultEndToEnd(t *testing.T) {
+	pl := newProfileLab(t)
+	if err := os.Remove(filepath.Join(pl.managedDir, "corp.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pl.managedDir, "campus.xml"), []byte(campusProfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	cp := pl.connectHost(t, "client", "Campus VPN", e2ePassword+"\n", "--user", "alice", "--passwd-on-stdin")
+	if _, err := cp.WaitFor("tunnel up in", 60*time.Second); err != nil {
+		t.Fatalf("%v\nheadend:\n%s", err, pl.headend.Output())
+	}
+	if _, err := cp.WaitFor("Engineering access", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	out := cp.Output()
+	for _, want := range []string{
+		"the profile names SSL (the default: no PrimaryProtocol); vpnc-go speaks IKEv2: trying IKEv2 on UDP 500",
+		"connecting to Campus VPN (" + lab.HeadendAddr + ", EAP-AnyConnect)",
+		"IKE_SA_INIT: " + lab.HeadendAddr + ":500",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the client output lacks %q", want)
+		}
+	}
+	if _, err := pl.headend.WaitFor("group "+e2eGroup, 5*time.Second); err != nil {
+		t.Errorf("the headend did not lease in the group of the address's path: %v", err)
+	}
+	if out, err := pl.l.Exec("client", "ping", "-c", "1", "-W", "2", lab.HeadendIn); err != nil {
+		t.Errorf("ping through the tunnel: %v\n%s", err, out)
+	}
+	stopClient(t, cp)
+
+	dead := pl.connectHost(t, "client-old", "Campus VPN (old)", e2ePassword+"\n", "--user", "alice", "--passwd-on-stdin")
+	line, err := dead.WaitFor("vpnc-go: ", 40*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dead.WaitFor("accepts only the SSL/DTLS variant of AnyConnect", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	out = dead.Output()
+	for _, want := range []string{
+		"trying IKEv2 on UDP 500",
+		"IKE_SA_INIT: " + e2ePrimary + ":500",
+		"the headend did not answer: no answer to IKE_SA_INIT from " + e2ePrimary + ":500 (UDP) within 12s",
+		"its administrator can enable IKEv2 remote access on it",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the failing client's output lacks %q (its error: %s)", want, line)
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("client:\n%s\nfailing client:\n%s\nheadend:\n%s", cp.Output(), out, pl.headend.Output())
 	}
 }

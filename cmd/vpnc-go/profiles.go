@@ -38,8 +38,11 @@ then the managed folders (/opt/cisco/secureclient/vpn/profile,
 /opt/cisco/anyconnect/profile, /etc/vpnc-go/profile on Linux; $VPNC_GO_PROFILE_DIRS
 replaces them), then the user's folder ($XDG_CONFIG_HOME/vpnc-go/profile;
 $VPNC_GO_USER_PROFILE_DIR replaces it). On a HostName clash an explicit file wins
-over a managed one, which wins over a user one. SSL entries are listed but
-vpnc-go cannot connect to them.`,
+over a managed one, which wins over a user one. vpnc-go speaks IKEv2 only:
+hosts whose profile names SSL (or no PrimaryProtocol: SSL is the schema's
+default) are marked with * and tried over IKEv2 on UDP 500, which works when
+the headend accepts IKEv2 as well. A HostAddress path (https://host/path) is
+used as the tunnel group when the entry has no UserGroup.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProfilesList(cmd, f) },
 	}
@@ -71,15 +74,47 @@ vpnc-go cannot connect to them.`,
 }
 
 type hostJSON struct {
-	Name       string `json:"name"`
-	Address    string `json:"address"`
-	Protocol   string `json:"protocol"`
-	AuthMethod string `json:"auth_method,omitempty"`
-	UserGroup  string `json:"user_group,omitempty"`
-	Source     string `json:"source"`
-	Class      string `json:"class"`
-	Supported  bool   `json:"supported"`
-	Reason     string `json:"reason,omitempty"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	// Protocol is the profile's PrimaryProtocol; ProtocolSet is false
+	// when it is the schema default. vpnc-go always speaks IKEv2; Note
+	// says so for SSL hosts.
+	Protocol    string `json:"protocol"`
+	ProtocolSet bool   `json:"protocol_set"`
+	AuthMethod  string `json:"auth_method,omitempty"`
+	// UserGroup is the tunnel group vpnc-go asks for; GroupFromPath says
+	// it is the address's path because the entry has no UserGroup.
+	UserGroup     string `json:"user_group,omitempty"`
+	GroupFromPath bool   `json:"group_from_path,omitempty"`
+	Source        string `json:"source"`
+	Class         string `json:"class"`
+	Supported     bool   `json:"supported"`
+	Reason        string `json:"reason,omitempty"`
+	Note          string `json:"note,omitempty"`
+}
+
+// Marks in the PROTOCOL column of the host list.
+const (
+	markSSL       = "*"
+	markUnusable  = "!"
+	footnoteSSL   = "* the profile names SSL (explicitly or by default); vpnc-go speaks IKEv2 and tries IKEv2 on UDP 500"
+	footnoteUnuse = "! not usable: "
+)
+
+// protocolCell is the PROTOCOL column: the profile's protocol, whether it
+// is the schema default, and a mark.
+func protocolCell(e profile.Entry) string {
+	p := string(e.Protocol)
+	if !e.ProtocolSet {
+		p += " (default)"
+	}
+	switch {
+	case !e.Supported:
+		p += " " + markUnusable
+	case e.Protocol == profile.ProtocolSSL:
+		p += " " + markSSL
+	}
+	return p
 }
 
 type listJSON struct {
@@ -100,10 +135,11 @@ func runProfilesList(cmd *cobra.Command, f *profilesFlags) error {
 			doc.Problems = profile.Problems{}
 		}
 		for _, e := range c.Entries {
+			group, fromPath := e.TunnelGroup()
 			doc.Hosts = append(doc.Hosts, hostJSON{
-				Name: e.Name, Address: e.Address.String(), Protocol: string(e.Protocol),
-				AuthMethod: string(e.AuthMethod), UserGroup: e.UserGroup, Source: e.Source,
-				Class: e.Class.String(), Supported: e.Supported, Reason: e.Reason,
+				Name: e.Name, Address: e.Address.String(), Protocol: string(e.Protocol), ProtocolSet: e.ProtocolSet,
+				AuthMethod: string(e.AuthMethod), UserGroup: group, GroupFromPath: fromPath, Source: e.Source,
+				Class: e.Class.String(), Supported: e.Supported, Reason: e.Reason, Note: e.Note,
 			})
 		}
 		if err := writeJSON(out, doc); err != nil {
@@ -115,21 +151,31 @@ func runProfilesList(cmd *cobra.Command, f *profilesFlags) error {
 		} else {
 			tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tADDRESS\tPROTOCOL\tAUTH\tGROUP\tSOURCE")
-			unsupported := false
+			ssl := false
+			var unusable []string
 			for _, e := range c.Entries {
-				proto, auth := string(e.Protocol), string(e.AuthMethod)
-				if !e.Supported {
-					proto += " *"
-					auth = "-"
-					unsupported = true
+				auth := string(e.AuthMethod)
+				group, fromPath := e.TunnelGroup()
+				if fromPath {
+					group = "(" + group + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Address, proto, auth, dash(e.UserGroup), e.Source)
+				switch {
+				case !e.Supported:
+					auth = "-"
+					unusable = append(unusable, fmt.Sprintf("%s%q: %s", footnoteUnuse, e.Name, e.Reason))
+				case e.Protocol == profile.ProtocolSSL:
+					ssl = true
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, dash(e.Address.String()), protocolCell(e), auth, dash(group), e.Source)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			if unsupported {
-				fmt.Fprintf(out, "* unsupported: %s\n", profile.ReasonSSL)
+			if ssl {
+				fmt.Fprintln(out, footnoteSSL)
+			}
+			for _, u := range unusable {
+				fmt.Fprintln(out, u)
 			}
 		}
 		errOut := cmd.ErrOrStderr()
@@ -178,9 +224,16 @@ func runProfilesShow(cmd *cobra.Command, f *profilesFlags, name string) error {
 	for i, b := range t.Backups {
 		row(fmt.Sprintf("Backup %d", i+1), b)
 	}
-	row("Protocol", t.Protocol)
+	row("Protocol", protocolLine(t))
+	if t.Note != "" {
+		row("Note", t.Note)
+	}
 	row("Auth method", t.AuthMethod)
-	row("User group", dash(t.UserGroup))
+	group := dash(t.UserGroup)
+	if t.GroupFromPath {
+		group += " (the address's group-URL path; the entry has no UserGroup)"
+	}
+	row("User group", group)
 	if t.StandardAuthOnly {
 		row("IKE identity", dash(t.IKEIdentity))
 	}
@@ -197,6 +250,16 @@ func runProfilesShow(cmd *cobra.Command, f *profilesFlags, name string) error {
 	}
 	row("Source", fmt.Sprintf("%s (%s)", dash(src), t.Class))
 	return tw.Flush()
+}
+
+// protocolLine tells the profile's protocol (the Note row says what
+// vpnc-go does with SSL).
+func protocolLine(t *profile.Target) string {
+	p := string(t.Protocol)
+	if !t.ProtocolSet {
+		p += " (the schema default: no PrimaryProtocol)"
+	}
+	return p
 }
 
 type validateJSON struct {
