@@ -254,7 +254,7 @@ func (sa *ikeSA) answerCreateChild(now time.Time, ps []wire.Payload) []wire.Payl
 	switch {
 	case old == nil:
 		return []wire.Payload{&wire.Notify{Protocol: wire.ProtoESP, SPI: rekey.SPI, NotifyType: wire.CHILD_SA_NOT_FOUND}}
-	case old.replaced || sa.closing:
+	case old.replaced || sa.state == stateClosing:
 		return []wire.Payload{&wire.Notify{NotifyType: wire.TEMPORARY_FAILURE}}
 	}
 	return sa.answerChildRekey(now, old, saP, ps)

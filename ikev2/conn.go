@@ -56,7 +56,7 @@ func (c *conn) addSA(sa *ikeSA, now time.Time, current bool) {
 func (c *conn) promote(sa *ikeSA, now time.Time) {
 	i := slices.Index(c.sas, sa)
 	c.sas = append([]*ikeSA{sa}, slices.Delete(c.sas, i, i+1)...)
-	sa.retired = false
+	sa.promote()
 	for _, old := range c.sas[1:] {
 		old.retire(now)
 	}
@@ -92,16 +92,16 @@ func (c *conn) receive(now time.Time, from netip.AddrPort, encap bool, b []byte)
 
 // dropSA removes a closed IKE SA. Losing the current one ends the
 // connection.
-func (c *conn) dropSA(sa *ikeSA, err error) {
+func (c *conn) dropSA(sa *ikeSA, retired bool, err error) {
 	i := slices.Index(c.sas, sa)
 	if i < 0 {
 		return
 	}
 	c.sas = slices.Delete(c.sas, i, i+1)
-	if i > 0 || sa.retired {
+	if i > 0 || retired {
 		return
 	}
-	if len(c.sas) > 0 && !c.sas[0].closed {
+	if len(c.sas) > 0 && c.sas[0].state != stateClosed {
 		// A successor exists (a rekey collision's loser went away).
 		return
 	}
@@ -120,7 +120,7 @@ func (c *conn) finish(err error) {
 	}
 	c.children = nil
 	for _, sa := range c.sas {
-		sa.closed = true
+		sa.state = stateClosed
 	}
 	c.sas = nil
 	c.out = append(c.out, Closed{Err: err})

@@ -486,7 +486,7 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 			cfg.Banner = cfg.AnyConnect.Banner
 		}
 	}
-	sa.established = true
+	sa.state = stateEstablished
 	if sa.timers.IKERekey > 0 {
 		sa.rekeyAt = now.Add(sa.jitter(sa.timers.IKERekey))
 	}
@@ -550,7 +550,7 @@ func (i *Initiator) PeerAlive(now time.Time) {
 // RekeyChild starts a rekey of the CHILD SA now (for tests and for
 // policies outside this package such as the ESP sequence number).
 func (i *Initiator) RekeyChild(now time.Time) []Action {
-	if sa := i.conn.current(); sa != nil && sa.established && len(i.conn.children) > 0 {
+	if sa := i.conn.current(); sa != nil && sa.state.up() && len(i.conn.children) > 0 {
 		for _, c := range i.conn.children {
 			if !c.replaced && !c.rekeying {
 				c.rekeyAt = now
@@ -563,7 +563,7 @@ func (i *Initiator) RekeyChild(now time.Time) []Action {
 
 // RekeyIKE starts a rekey of the IKE SA now.
 func (i *Initiator) RekeyIKE(now time.Time) []Action {
-	if sa := i.conn.current(); sa != nil && sa.established {
+	if sa := i.conn.current(); sa != nil && sa.state.up() {
 		sa.rekeyAt = now
 		sa.timeout(now)
 	}

@@ -30,7 +30,7 @@ func (sa *ikeSA) successor(initiator bool, spiI, spiR uint64, now time.Time) *ik
 		conn: sa.conn, c: sa.c, timers: sa.timers, initiator: initiator, spiI: spiI, spiR: spiR,
 		local: sa.local, remote: sa.remote, natt: sa.natt, behindNAT: sa.behindNAT, follow: sa.follow,
 		rfcFrag: sa.rfcFrag, ciscoFrag: sa.ciscoFrag, ciscoPeer: sa.ciscoPeer,
-		established: true, created: now, lastHeard: now,
+		state: stateEstablished, created: now, lastHeard: now,
 	}
 }
 
@@ -49,7 +49,7 @@ func (sa *ikeSA) rekeyKeys(next *ikeSA, suite Suite, gir, ni, nr []byte) error {
 // rekeyIKE starts an IKE SA rekey: a CREATE_CHILD_SA exchange with an IKE
 // proposal, a new SPI, nonce and key exchange.
 func (sa *ikeSA) rekeyIKE(now time.Time) {
-	sa.rekeying = true
+	sa.state = stateRekeying
 	spiI := sa.newIKESPI()
 	offered := make([]wire.Proposal, len(sa.c.IKEProposals))
 	for i, p := range sa.c.IKEProposals {
@@ -65,7 +65,9 @@ func (sa *ikeSA) rekeyIKE(now time.Time) {
 	ps := []wire.Payload{&wire.SA{Proposals: offered}, &wire.Nonce{Data: ni}, &wire.KE{Group: dh.Group(), Data: dh.PublicValue()}}
 	sa.emit(Progress{Stage: StageRekey, Detail: "IKE SA"})
 	sa.request(now, wire.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
-		sa.rekeying = false
+		if sa.state == stateRekeying {
+			sa.state = stateEstablished
+		}
 		if perr := notifyError(h.Exchange, rps); perr != nil {
 			if sa.peerNew != nil {
 				sa.adopt(now, sa.peerNew) // the peer's simultaneous rekey stands
@@ -171,7 +173,7 @@ func (sa *ikeSA) answerIKERekey(now time.Time, ps []wire.Payload, saP *wire.SA) 
 	if err := sa.rekeyKeys(next, suite, gir, n.Data, nr); err != nil {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
 	}
-	if sa.rekeying {
+	if sa.state == stateRekeying {
 		// Simultaneous rekey: settled when our own answer arrives.
 		sa.collision, sa.peerNew = [][]byte{n.Data, nr}, next
 		sa.conn.addSA(next, now, false)

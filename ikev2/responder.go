@@ -260,7 +260,7 @@ func (s *Server) reject(from netip.AddrPort, h wire.Header, n *wire.Notify) {
 func (s *Server) halfOpenCount() int {
 	n := 0
 	for sess := range s.sessions {
-		if !sess.sa.established {
+		if sess.sa.state == stateHalfOpen {
 			n++
 		}
 	}

@@ -82,21 +82,13 @@ type ikeSA struct {
 	cached     [][]byte
 	haveCached bool
 
-	established bool
-	closing     bool
-	closed      bool
-	rekeying    bool     // our IKE SA rekey is in flight
-	collision   [][]byte // nonces of the peer's simultaneous IKE SA rekey
-	peerNew     *ikeSA   // the SA the peer's simultaneous rekey made
-	retired     bool     // rekeyed: only its Delete remains
-	retiredAt   time.Time
-	// endAfterAnswer ends the SA with endErr once the current request is
-	// answered: the peer deleted it, or its authentication failed.
-	endAfterAnswer bool
-	endErr         error
-	created        time.Time
-	lastHeard      time.Time
-	rekeyAt        time.Time
+	state     saState
+	collision [][]byte // nonces of the peer's simultaneous IKE SA rekey
+	peerNew   *ikeSA   // the SA the peer's simultaneous rekey made
+	retiredAt time.Time
+	created   time.Time
+	lastHeard time.Time
+	rekeyAt   time.Time
 
 	lastReply *inbound // the reply being handled, for its raw octets
 
@@ -104,8 +96,51 @@ type ikeSA struct {
 	conn *conn
 	// handleSetup answers the peer's requests before establishment; set
 	// by the responder role.
-	handleSetup func(now time.Time, h wire.Header, ps []wire.Payload) []wire.Payload
+	handleSetup func(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error)
 }
+
+// saState is where an IKE SA is in its life. Only the connection's
+// current SA runs exchanges of its own; the others wait for their Delete.
+//
+//	halfOpen ──IKE_AUTH done──▶ established ◀──▶ rekeying
+//	established, rekeying ──a successor takes over──▶ retired
+//	established, retired ──our Delete sent──▶ closing
+//	any ──answer, failure or peer's Delete──▶ closed
+type saState uint8
+
+const (
+	// stateHalfOpen: IKE_SA_INIT and IKE_AUTH are under way (sections
+	// 1.2, 2.16); the setup timer runs.
+	stateHalfOpen saState = iota
+	// stateEstablished: the SA is up and may start exchanges: rekeys,
+	// liveness checks (section 2.4).
+	stateEstablished
+	// stateRekeying: our CREATE_CHILD_SA rekeying this IKE SA is in
+	// flight (section 1.3.2); a rekey by the peer meanwhile is a collision
+	// (section 2.8.2).
+	stateRekeying
+	// stateRetired: a rekey replaced the SA (section 2.18); it starts
+	// nothing and answers until the Delete of it, which the side that
+	// initiated the rekey sends, or which we send after HalfOpen.
+	stateRetired
+	// stateClosing: our Delete of the SA is in flight (section 1.4.1);
+	// its answer or the end of retransmissions closes it.
+	stateClosing
+	// stateClosed: gone; nothing is sent or received any more.
+	stateClosed
+)
+
+var saStateNames = [...]string{"half-open", "established", "rekeying", "retired", "closing", "closed"}
+
+func (s saState) String() string {
+	if int(s) < len(saStateNames) {
+		return saStateNames[s]
+	}
+	return fmt.Sprintf("saState(%d)", int(s))
+}
+
+// up reports whether the SA finished IKE_AUTH and is not closed.
+func (s saState) up() bool { return s != stateHalfOpen && s != stateClosed }
 
 // request is one of our requests, sent or queued.
 type request struct {
@@ -337,7 +372,7 @@ func (sa *ikeSA) dispatch(now time.Time, in *inbound) {
 			sa.lastReply = in
 			r.onReply(now, in.h, in.ps)
 		}
-		if sa.pending == nil && len(sa.queue) > 0 && !sa.closed {
+		if sa.pending == nil && len(sa.queue) > 0 && sa.state != stateClosed {
 			next := sa.queue[0]
 			sa.queue = sa.queue[1:]
 			sa.transmit(now, next)
@@ -346,39 +381,54 @@ func (sa *ikeSA) dispatch(now time.Time, in *inbound) {
 	}
 	sa.peerNext++
 	var resp []wire.Payload
-	if sa.established {
-		resp = sa.answer(now, in.h, in.ps)
-	} else if sa.handleSetup != nil {
-		resp = sa.handleSetup(now, in.h, in.ps)
-	} else {
+	var end error
+	switch {
+	case sa.state.up():
+		resp, end = sa.answer(now, in.h, in.ps)
+	case sa.handleSetup != nil:
+		resp, end = sa.handleSetup(now, in.h, in.ps)
+	default:
 		sa.logf("dropping %s request before establishment", in.h.Exchange)
 		return
 	}
 	sa.respond(in.h, resp)
-	if sa.endAfterAnswer {
-		sa.fail(sa.endErr)
+	if end != nil {
+		// The peer deleted the SA, or failed to authenticate: the
+		// answer goes out, then the SA ends (sections 1.4.1, 2.21.2).
+		sa.fail(end)
 	}
 }
 
-// endAfter ends the SA with err once the request being handled is answered.
-func (sa *ikeSA) endAfter(err error) { sa.endAfterAnswer, sa.endErr = true, err }
-
-// retire marks sa as replaced by a rekey.
+// retire marks sa as replaced by a rekey (section 2.18). An SA whose
+// Delete is already in flight stays closing.
 func (sa *ikeSA) retire(now time.Time) {
-	if !sa.retired {
-		sa.retired, sa.retiredAt = true, now
+	switch sa.state {
+	case stateEstablished, stateRekeying:
+		sa.state, sa.retiredAt = stateRetired, now
 	}
 }
+
+// promote makes a retired SA live again: the winner of a rekey collision
+// that was first added as the loser.
+func (sa *ikeSA) promote() {
+	if sa.state == stateRetired {
+		sa.state = stateEstablished
+	}
+}
+
+// current reports whether sa is its connection's current IKE SA.
+func (sa *ikeSA) current() bool { return sa.conn.current() == sa }
 
 // fail ends the IKE SA with err. Ending the current IKE SA ends the
 // connection; a retired or losing one just goes.
 func (sa *ikeSA) fail(err error) {
-	if sa.closed {
+	if sa.state == stateClosed {
 		return
 	}
-	sa.closed = true
+	retired := sa.state == stateRetired
+	sa.state = stateClosed
 	sa.pending, sa.queue = nil, nil
-	sa.conn.dropSA(sa, err)
+	sa.conn.dropSA(sa, retired, err)
 }
 
 // deadline returns the earliest time something is due.
@@ -389,28 +439,29 @@ func (sa *ikeSA) deadline() time.Time {
 			d = t
 		}
 	}
-	if sa.closed {
+	if sa.state == stateClosed {
 		return d
 	}
 	if sa.pending != nil {
 		earliest(sa.pending.deadline)
 	}
-	if !sa.established {
+	if sa.state == stateHalfOpen {
 		earliest(sa.created.Add(sa.timers.HalfOpen))
 		return d
 	}
 	if sa.timers.DPD > 0 && sa.pending == nil {
 		earliest(sa.lastHeard.Add(sa.timers.DPD))
 	}
-	if sa.retired {
+	switch sa.state {
+	case stateRetired:
 		earliest(sa.retiredAt.Add(sa.timers.HalfOpen))
-		return d
-	}
-	if sa.pending == nil && !sa.closing {
-		earliest(sa.rekeyAt)
-		for _, c := range sa.conn.children {
-			if !c.rekeying && !c.replaced {
-				earliest(c.rekeyAt)
+	case stateEstablished, stateRekeying:
+		if sa.pending == nil {
+			earliest(sa.rekeyAt)
+			for _, c := range sa.conn.children {
+				if !c.rekeying && !c.replaced {
+					earliest(c.rekeyAt)
+				}
 			}
 		}
 	}
@@ -419,7 +470,7 @@ func (sa *ikeSA) deadline() time.Time {
 
 // timeout handles whatever is due at now.
 func (sa *ikeSA) timeout(now time.Time) {
-	if sa.closed {
+	if sa.state == stateClosed {
 		return
 	}
 	if r := sa.pending; r != nil && !now.Before(r.deadline) {
@@ -429,28 +480,30 @@ func (sa *ikeSA) timeout(now time.Time) {
 		}
 		sa.retransmit(now)
 	}
-	if !sa.established {
+	switch sa.state {
+	case stateHalfOpen:
 		if !now.Before(sa.created.Add(sa.timers.HalfOpen)) {
 			sa.fail(ErrSetupTimeout)
 		}
-		return
-	}
-	if sa.retired && sa.pending == nil && !now.Before(sa.retiredAt.Add(sa.timers.HalfOpen)) {
-		// The peer did not delete a retired SA it should have: do it.
-		sa.close(now)
-		return
-	}
-	if sa.pending != nil || sa.closing || sa.retired || sa.rekeying {
-		return
-	}
-	switch {
-	case !sa.rekeyAt.IsZero() && !now.Before(sa.rekeyAt):
-		sa.rekeyIKE(now)
-	case sa.dueChild(now) != nil:
-		sa.rekeyChild(now, sa.dueChild(now))
-	case sa.timers.DPD > 0 && !now.Before(sa.lastHeard.Add(sa.timers.DPD)):
-		// Liveness check: an empty INFORMATIONAL request (section 2.4).
-		sa.request(now, wire.INFORMATIONAL, nil, nil)
+	case stateRetired:
+		if sa.pending == nil && !now.Before(sa.retiredAt.Add(sa.timers.HalfOpen)) {
+			// The peer did not delete a retired SA it should have
+			// (section 2.8): do it.
+			sa.close(now)
+		}
+	case stateEstablished:
+		if sa.pending != nil {
+			return // a window of one (section 2.3)
+		}
+		switch {
+		case !sa.rekeyAt.IsZero() && !now.Before(sa.rekeyAt):
+			sa.rekeyIKE(now)
+		case sa.dueChild(now) != nil:
+			sa.rekeyChild(now, sa.dueChild(now))
+		case sa.timers.DPD > 0 && !now.Before(sa.lastHeard.Add(sa.timers.DPD)):
+			// Liveness check: an empty INFORMATIONAL request (section 2.4).
+			sa.request(now, wire.INFORMATIONAL, nil, nil)
+		}
 	}
 }
 
@@ -467,17 +520,16 @@ func (sa *ikeSA) dueChild(now time.Time) *ChildSA {
 // its CHILD SAs (section 1.4.1). The peer's answer, or its absence after
 // the retransmissions, ends the SA.
 func (sa *ikeSA) close(now time.Time) {
-	if sa.closed || sa.closing {
+	switch sa.state {
+	case stateClosed, stateClosing:
 		return
-	}
-	if !sa.established {
+	case stateHalfOpen:
 		sa.fail(nil)
 		return
-	}
-	sa.closing = true
-	if !sa.retired {
+	case stateEstablished, stateRekeying:
 		sa.emit(Progress{Stage: StageClosing})
 	}
+	sa.state = stateClosing
 	sa.queue = nil
 	del := []wire.Payload{&wire.Delete{Protocol: wire.ProtoIKE}}
 	done := func(time.Time, wire.Header, []wire.Payload) { sa.fail(nil) }
