@@ -1,7 +1,6 @@
 package ikev2
 
 import (
-	"net/netip"
 	"slices"
 	"time"
 
@@ -74,18 +73,16 @@ func (c *conn) find(h wire.Header) *ikeSA {
 	return nil
 }
 
-// receive processes one datagram for this connection; encap tells that it
-// came on the NAT-T port.
-func (c *conn) receive(now time.Time, from netip.AddrPort, encap bool, b []byte) {
-	h, err := wire.DecodeHeader(b)
-	if err != nil || c.done {
+// receive processes one decoded datagram for this connection.
+func (c *conn) receive(now time.Time, d received) {
+	if c.done {
 		return
 	}
-	sa := c.find(h)
+	sa := c.find(d.msg.Header)
 	if sa == nil {
 		return
 	}
-	if in := sa.receive(now, from, encap, b); in != nil {
+	if in := sa.receive(now, d); in != nil {
 		sa.dispatch(now, in)
 	}
 }

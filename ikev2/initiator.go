@@ -517,7 +517,9 @@ func (i *Initiator) Answer(now time.Time, a eap.FormAnswer) ([]Action, error) {
 // HandleDatagram processes a datagram from the headend (without the
 // non-ESP marker).
 func (i *Initiator) HandleDatagram(now time.Time, from netip.AddrPort, b []byte) []Action {
-	i.conn.receive(now, from, false, b)
+	if d, ok := decodeDatagram(from, false, b, i.cfg.Log); ok {
+		i.conn.receive(now, d)
+	}
 	if cur := i.conn.current(); cur != nil {
 		i.sa = cur
 	}

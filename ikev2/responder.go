@@ -182,12 +182,13 @@ func (s *Server) Sessions() int { return len(s.sessions) }
 // came UDP-encapsulated on the NAT-T port (its non-ESP marker removed):
 // the answers then go back that way (RFC 3948).
 func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, b []byte) []Action {
-	h, err := wire.DecodeHeader(b)
-	if err != nil {
+	d, ok := decodeDatagram(from, encap, b, s.cfg.Log)
+	if !ok {
 		return nil
 	}
+	h := &d.msg.Header
 	if h.Exchange == wire.IKE_SA_INIT && !h.IsResponse() && h.SPIr == 0 {
-		sess := s.handleInit(now, from, h, b)
+		sess := s.handleInit(now, d)
 		if sess == nil {
 			return s.flush(&Session{}) // only stateless answers
 		}
@@ -202,7 +203,7 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 	if sess == nil {
 		return nil
 	}
-	sess.conn.receive(now, from, encap, b)
+	sess.conn.receive(now, d)
 	if cur := sess.conn.current(); cur != nil {
 		sess.sa = cur
 	}
@@ -269,17 +270,13 @@ func (s *Server) halfOpenCount() int {
 
 // handleInit answers an IKE_SA_INIT request; it returns the session it
 // created or found, nil when it answered statelessly or dropped it.
-func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b []byte) *Session {
+func (s *Server) handleInit(now time.Time, d received) *Session {
+	m, from, h := d.msg, d.from, d.msg.Header
 	key := halfOpenKey{h.SPIi, from}
 	if sess := s.halfOpen[key]; sess != nil {
 		// A retransmission: the session answers from its cache.
-		sess.conn.receive(now, from, false, b)
+		sess.conn.receive(now, d)
 		return sess
-	}
-	m, err := wire.Decode(b)
-	if err != nil {
-		s.cfg.Log("IKE_SA_INIT from %s: %v", from, err)
-		return nil
 	}
 	nonce, ok := wire.Find[*wire.Nonce](m.Payloads)
 	if !ok || len(nonce.Data) < 16 || len(nonce.Data) > 256 {
@@ -315,7 +312,7 @@ func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b
 		return nil
 	}
 
-	sess := &Session{srv: s, key: key, msg1: b, ni: nonce.Data}
+	sess := &Session{srv: s, key: key, msg1: d.raw, ni: nonce.Data}
 	sess.conn.c = &s.cfg.Common
 	sess.conn.onSA = func(sa *ikeSA) {
 		if sa.initiator {
