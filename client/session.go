@@ -45,8 +45,9 @@ type Session struct {
 }
 
 type datagram struct {
-	from netip.AddrPort
-	msg  []byte
+	from  netip.AddrPort
+	encap bool // came on the NAT-T port
+	msg   []byte
 }
 
 type command struct {
@@ -136,9 +137,9 @@ func (s *Session) Run(ctx context.Context) (err error) {
 		close(s.events)
 	}()
 	dp, err := s.deps.NewDataPlane(DataPlaneConfig{
-		OnIKE: func(from netip.AddrPort, msg []byte) {
+		OnIKE: func(from netip.AddrPort, encap bool, msg []byte) {
 			select {
-			case s.ikeIn <- datagram{from, append([]byte(nil), msg...)}:
+			case s.ikeIn <- datagram{from, encap, append([]byte(nil), msg...)}:
 			default: // the driver is behind; IKE retransmits
 			}
 		},
@@ -471,7 +472,7 @@ func (c *conn) run(ctx context.Context) (wasUp bool, err error) {
 		select {
 		case d := <-s.ikeIn:
 			c.heard = true
-			acts = c.ini.HandleDatagram(time.Now(), d.from, d.msg)
+			acts = c.ini.HandleDatagram(time.Now(), d.from, d.encap, d.msg)
 		case <-timer.C:
 			now := time.Now()
 			if !c.heard && !now.Before(c.started.Add(s.opts.AuthTimeout)) {

@@ -31,7 +31,7 @@ type headend struct {
 	srv      *ikev2.Server
 	dead     map[netip.Addr]bool
 	silent   bool // drop everything (the headend vanished)
-	onIKE    func(netip.AddrPort, []byte)
+	onIKE    func(netip.AddrPort, bool, []byte)
 	installs int
 }
 
@@ -92,7 +92,7 @@ func (h *headend) deliver(acts []ikev2.Action) {
 					from = netip.AddrPortFrom(from.Addr(), 4500)
 				}
 				if !h.silent {
-					h.onIKE(from, d)
+					h.onIKE(from, a.Encap, d)
 				}
 			}
 		case ikev2.InstallChild:

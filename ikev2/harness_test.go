@@ -293,7 +293,7 @@ func (n *testNet) run(limit time.Duration, done func() bool) {
 				n.serverTime += time.Since(start)
 				n.handle(true, acts)
 			} else {
-				n.handle(false, n.client.HandleDatagram(n.now, d.from, d.data))
+				n.handle(false, n.client.HandleDatagram(n.now, d.from, d.encap, d.data))
 			}
 			continue
 		}

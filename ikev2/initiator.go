@@ -142,7 +142,7 @@ func (i *Initiator) sendInit(now time.Time) {
 		&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
 		&wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)},
 	)
-	_, anyConnect := i.cfg.EAP.(*eap.AnyConnectPeer)
+	anyConnect := i.cfg.EAP != nil && i.cfg.EAP.Type() == eap.AnyConnectType
 	ps = append(ps, ciscoVendorIDs(i.cfg.CiscoVendorIDs, anyConnect)...)
 	sa.nextID = 0
 	sa.pending = nil
@@ -342,16 +342,22 @@ func (i *Initiator) sendAuth(now time.Time) {
 		ps = append(ps, &wire.VendorID{Data: v})
 	}
 	if i.cfg.EAP != nil {
-		i.eap = &eap.PeerSession{Identity: i.cfg.EAPIdentity, Method: i.cfg.EAP}
-		if ac, ok := i.cfg.EAP.(*eap.AnyConnectPeer); ok && ac.SignInit == nil && i.cfg.Credentials != nil {
-			// The certificate path inside EAP-AnyConnect signs the
-			// ordinary initiator octets.
-			ac.SignInit = func() ([]byte, error) {
-				return SignAnyConnect(i.cfg.Rand, i.cfg.Credentials.Signer, sa.prf.Hash(), i.initiatorOctets())
-			}
-		}
+		i.eap = &eap.PeerSession{Identity: i.cfg.EAPIdentity, Method: i.cfg.EAP, IKE: eapBinding{i}}
 	}
 	sa.request(now, wire.IKE_AUTH, ps, i.onAuthReply)
+}
+
+// eapBinding is what the IKE SA offers the EAP method above it.
+type eapBinding struct{ i *Initiator }
+
+// SignInitiatorOctets signs our AUTH octets for the certificate path inside
+// EAP-AnyConnect, with the PRF's hash (signAnyConnect).
+func (b eapBinding) SignInitiatorOctets() ([]byte, error) {
+	i := b.i
+	if i.cfg.Credentials == nil {
+		return nil, errors.New("ikev2: the headend asks for a client certificate inside EAP, and none is configured")
+	}
+	return signAnyConnect(i.cfg.Rand, i.cfg.Credentials.Signer, i.sa.prf.Hash(), i.initiatorOctets())
 }
 
 // onAuthReply handles every IKE_AUTH response: the first one
@@ -498,13 +504,10 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 // refused answer (a required field missing, say) is returned as an error
 // and the form stays pending.
 func (i *Initiator) Answer(now time.Time, a eap.FormAnswer) ([]Action, error) {
-	m, ok := i.cfg.EAP.(interface {
-		Answer(eap.FormAnswer) (*eap.Packet, error)
-	})
-	if !ok || !i.waiting {
+	if !i.waiting {
 		return nil, errors.New("ikev2: no form is waiting for an answer")
 	}
-	resp, err := m.Answer(a)
+	resp, err := i.eap.Answer(a)
 	var fe *eap.FormError
 	if errors.As(err, &fe) {
 		return nil, err
@@ -514,10 +517,10 @@ func (i *Initiator) Answer(now time.Time, a eap.FormAnswer) ([]Action, error) {
 	return i.conn.flush(), nil
 }
 
-// HandleDatagram processes a datagram from the headend (without the
-// non-ESP marker).
-func (i *Initiator) HandleDatagram(now time.Time, from netip.AddrPort, b []byte) []Action {
-	if d, ok := decodeDatagram(from, false, b, i.cfg.Log); ok {
+// HandleDatagram processes one datagram from the headend. encap tells that
+// it came UDP-encapsulated on the NAT-T port (its non-ESP marker removed).
+func (i *Initiator) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, b []byte) []Action {
+	if d, ok := decodeDatagram(from, encap, b, i.cfg.Log); ok {
 		i.conn.receive(now, d)
 	}
 	if cur := i.conn.current(); cur != nil {

@@ -107,7 +107,7 @@ func TestForgetWithoutKeyring(t *testing.T) {
 type memPlane struct {
 	mu    sync.Mutex
 	srv   *ikev2.Server
-	onIKE func(netip.AddrPort, []byte)
+	onIKE func(netip.AddrPort, bool, []byte)
 }
 
 var (
@@ -140,7 +140,7 @@ func (p *memPlane) deliver(acts []ikev2.Action) {
 				port = 4500
 			}
 			for _, d := range s.Datagrams {
-				p.onIKE(netip.AddrPortFrom(memHeadend, port), d)
+				p.onIKE(netip.AddrPortFrom(memHeadend, port), s.Encap, d)
 			}
 		}
 	}

@@ -90,7 +90,7 @@ func pump(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.Form
 		if d.toServer {
 			handle(true, srv.HandleDatagram(now, client, d.encap, d.b))
 		} else {
-			handle(false, ini.HandleDatagram(now, netip.MustParseAddrPort("192.0.2.1:4500"), d.b))
+			handle(false, ini.HandleDatagram(now, netip.MustParseAddrPort("192.0.2.1:4500"), d.encap, d.b))
 		}
 	}
 	return up, closed
