@@ -145,8 +145,8 @@ func newPKI(t *testing.T, host string) testPKI {
 func newHeadend(t *testing.T, pki testPKI, timers ikev2.Timers) *headend {
 	t.Helper()
 	addr := netip.MustParseAddr("10.2.2.10")
-	srv, err := ikev2.NewServer(ikev2.ResponderConfig{
-		Common:      ikev2.Common{Timers: timers},
+	srv, err := ikev2.NewServer(ikev2.ServerConfig{
+		Config:      ikev2.Config{Timers: timers},
 		Local:       netip.MustParseAddrPort("192.0.2.1:500"),
 		Credentials: pki.cred,
 		AskIdentity: func(c ikev2.EAPClient) bool { return !c.AnyConnect },

@@ -14,7 +14,7 @@
 //   - proposal.go: proposal strings, selection (3.3.6), suites;
 //   - protect.go, fragment.go: SK protection of one IKE SA, RFC 7383 and
 //     Cisco-style fragmentation with bounded reassembly;
-//   - sa.go, conn.go: one IKE SA (its life as a state, message IDs with a
+//   - sa.go, lineage.go: one IKE SA (its life as a state, message IDs with a
 //     window of one, retransmission, the cached response, liveness) and the
 //     lineage of IKE SAs of one peer across rekeys, which owns the CHILD SAs;
 //   - receive.go: a received datagram, decoded once, through Cisco

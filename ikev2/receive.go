@@ -189,11 +189,11 @@ func (sa *ikeSA) followPeer(d received) {
 	}
 	sa.logf("peer moved from %s to %s (NAT-T %v)", sa.remote, d.from, d.encap)
 	sa.remote, sa.natt = d.from, sa.natt || d.encap
-	if len(sa.conn.children) > 0 {
-		for _, c := range sa.conn.children {
+	if len(sa.lineage.children) > 0 {
+		for _, c := range sa.lineage.children {
 			c.Remote = sa.remote
 		}
-		sa.emit(PeerMoved{Children: slices.Clone(sa.conn.children)})
+		sa.emit(PeerMoved{Children: slices.Clone(sa.lineage.children)})
 	}
 }
 

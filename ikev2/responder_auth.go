@@ -169,11 +169,11 @@ func (sess *Session) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 func (sess *Session) finish(now time.Time, out []wire.Payload) ([]wire.Payload, error) {
 	sa, cfg := sess.sa, &sess.srv.cfg
 	local := childProposals(cfg.ESPProposals, 0, false)
-	chosen, err := SelectProposal(sess.offered.Proposals, local)
+	chosen, err := selectProposal(sess.offered.Proposals, local)
 	if err != nil || len(chosen.SPI) != 4 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}, fmt.Errorf("CHILD SA: %v", ErrNoProposalChosen)
+		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}, fmt.Errorf("CHILD SA: %v", errNoProposalChosen)
 	}
-	suite, _ := SuiteOf(chosen)
+	suite, _ := suiteOf(chosen)
 	info := ClientInfo{Remote: sa.remote, ID: sess.idi, User: sess.user}
 	if g, ok := sess.auth.(interface{ Group() string }); ok {
 		info.Group = g.Group()

@@ -47,7 +47,7 @@ func (e *PeerError) Is(target error) bool {
 // cached last response, fragmentation, liveness checks, CHILD SAs and the
 // informational and rekey exchanges once established.
 type ikeSA struct {
-	c         *Common
+	c         *Config
 	timers    Timers
 	initiator bool // the original initiator of this IKE SA
 	spiI      uint64
@@ -64,12 +64,12 @@ type ikeSA struct {
 	suite Suite
 	prf   *ikecrypto.PRF
 	keys  *ikecrypto.IKEKeys
-	prot  *Protector
+	prot  *protector
 
 	rfcFrag   bool // both sent IKEV2_FRAGMENTATION_SUPPORTED
 	ciscoFrag bool // the peer sent the Cisco FRAGMENTATION vendor ID
-	reasm     Reassembler
-	cisco     CiscoReassembler
+	reasm     reassembler
+	cisco     ciscoReassembler
 	fragID    uint16
 	ciscoPeer bool
 
@@ -92,8 +92,8 @@ type ikeSA struct {
 
 	lastReply *inbound // the reply being handled, for its raw octets
 
-	// conn owns this IKE SA, its successors and the CHILD SAs.
-	conn *conn
+	// lineage owns this IKE SA, its successors and the CHILD SAs.
+	lineage *lineage
 	// handleSetup answers the peer's requests before establishment; set
 	// by the responder role.
 	handleSetup func(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error)
@@ -153,7 +153,7 @@ type request struct {
 	deadline  time.Time
 }
 
-func (sa *ikeSA) emit(a ...Action) { sa.conn.out = append(sa.conn.out, a...) }
+func (sa *ikeSA) emit(a ...Action) { sa.lineage.out = append(sa.lineage.out, a...) }
 
 func (sa *ikeSA) logf(format string, args ...any) {
 	sa.c.Log("IKE SA %016x/%016x: "+format, append([]any{sa.spiI, sa.spiR}, args...)...)
@@ -188,10 +188,10 @@ func (sa *ikeSA) encode(h wire.Header, ps []wire.Payload) ([][]byte, error) {
 	}
 	switch {
 	case sa.rfcFrag:
-		return sa.prot.FragmentMessage(h, ps, sa.c.FragmentSize)
+		return sa.prot.fragmentMessage(h, ps, sa.c.FragmentSize)
 	case sa.ciscoFrag:
 		sa.fragID++
-		return CiscoFragment(msg, sa.fragID, sa.c.FragmentSize)
+		return ciscoFragment(msg, sa.fragID, sa.c.FragmentSize)
 	}
 	return [][]byte{msg}, nil
 }
@@ -258,7 +258,7 @@ func (sa *ikeSA) promote() {
 }
 
 // current reports whether sa is its connection's current IKE SA.
-func (sa *ikeSA) current() bool { return sa.conn.current() == sa }
+func (sa *ikeSA) current() bool { return sa.lineage.current() == sa }
 
 // fail ends the IKE SA with err. Ending the current IKE SA ends the
 // connection; a retired or losing one just goes.
@@ -269,7 +269,7 @@ func (sa *ikeSA) fail(err error) {
 	retired := sa.state == stateRetired
 	sa.state = stateClosed
 	sa.pending, sa.queue = nil, nil
-	sa.conn.dropSA(sa, retired, err)
+	sa.lineage.dropSA(sa, retired, err)
 }
 
 // deadline returns the earliest time something is due.
@@ -299,7 +299,7 @@ func (sa *ikeSA) deadline() time.Time {
 	case stateEstablished, stateRekeying:
 		if sa.pending == nil {
 			earliest(sa.rekeyAt)
-			for _, c := range sa.conn.children {
+			for _, c := range sa.lineage.children {
 				if !c.rekeying && !c.replaced {
 					earliest(c.rekeyAt)
 				}
@@ -349,7 +349,7 @@ func (sa *ikeSA) timeout(now time.Time) {
 }
 
 func (sa *ikeSA) dueChild(now time.Time) *ChildSA {
-	for _, c := range sa.conn.children {
+	for _, c := range sa.lineage.children {
 		if !c.rekeying && !c.replaced && !c.rekeyAt.IsZero() && !now.Before(c.rekeyAt) {
 			return c
 		}
@@ -452,7 +452,7 @@ func (sa *ikeSA) setKeys(suite Suite, skeyseed, ni, nr []byte) error {
 	if err != nil {
 		return err
 	}
-	prot, err := NewProtector(suite, keys, sa.initiator, sa.c.Rand)
+	prot, err := newProtector(suite, keys, sa.initiator, sa.c.Rand)
 	if err != nil {
 		return err
 	}

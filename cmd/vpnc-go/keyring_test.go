@@ -210,7 +210,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rc, err := pol.ResponderConfig()
+			rc, err := pol.ServerConfig()
 			if err != nil {
 				t.Fatal(err)
 			}
