@@ -82,7 +82,7 @@ type ikeSA struct {
 	cached     [][]byte
 	haveCached bool
 
-	state     saState
+	state     saState  // see saState; retiredAt is when it became retired
 	collision [][]byte // nonces of the peer's simultaneous IKE SA rekey
 	peerNew   *ikeSA   // the SA the peer's simultaneous rekey made
 	retiredAt time.Time
@@ -95,17 +95,19 @@ type ikeSA struct {
 	// lineage owns this IKE SA, its successors and the CHILD SAs.
 	lineage *lineage
 	// handleSetup answers the peer's requests before establishment; set
-	// by the responder role.
+	// by the responder role. A non-nil error ends the SA once the answer
+	// is sent.
 	handleSetup func(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error)
 }
 
-// saState is where an IKE SA is in its life. Only the connection's
-// current SA runs exchanges of its own; the others wait for their Delete.
+// saState is where an IKE SA is in its life. Only the lineage's current SA
+// starts exchanges of its own; the others wait for their Delete.
 //
-//	halfOpen ──IKE_AUTH done──▶ established ◀──▶ rekeying
+//	halfOpen ──IKE_AUTH done──▶ established ◀──our IKE SA rekey──▶ rekeying
 //	established, rekeying ──a successor takes over──▶ retired
-//	established, retired ──our Delete sent──▶ closing
-//	any ──answer, failure or peer's Delete──▶ closed
+//	retired ──promoted: it won a rekey collision (2.8.2)──▶ established
+//	established, rekeying, retired ──our Delete sent──▶ closing
+//	any ──Delete answered either way, failure, timeout──▶ closed
 type saState uint8
 
 const (
@@ -129,15 +131,6 @@ const (
 	// stateClosed: gone; nothing is sent or received any more.
 	stateClosed
 )
-
-var saStateNames = [...]string{"half-open", "established", "rekeying", "retired", "closing", "closed"}
-
-func (s saState) String() string {
-	if int(s) < len(saStateNames) {
-		return saStateNames[s]
-	}
-	return fmt.Sprintf("saState(%d)", int(s))
-}
 
 // up reports whether the SA finished IKE_AUTH and is not closed.
 func (s saState) up() bool { return s != stateHalfOpen && s != stateClosed }
@@ -256,9 +249,6 @@ func (sa *ikeSA) promote() {
 		sa.state = stateEstablished
 	}
 }
-
-// current reports whether sa is its connection's current IKE SA.
-func (sa *ikeSA) current() bool { return sa.lineage.current() == sa }
 
 // fail ends the IKE SA with err. Ending the current IKE SA ends the
 // connection; a retired or losing one just goes.
