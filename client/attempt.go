@@ -84,7 +84,7 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 		select {
 		case d := <-s.ikeIn:
 			c.heard = true
-			acts = c.ini.HandleDatagram(time.Now(), d.from, d.msg)
+			acts = c.ini.HandleDatagram(time.Now(), d.from, d.encap, d.msg)
 		case <-timer.C:
 			now := time.Now()
 			if !c.heard && !now.Before(c.started.Add(s.opts.AuthTimeout)) {

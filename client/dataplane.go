@@ -32,9 +32,10 @@ type DataPlane interface {
 
 // DataPlaneConfig is what the session gives a data plane.
 type DataPlaneConfig struct {
-	// OnIKE receives IKE messages from the headend (marker removed). It
-	// may be called from the data plane's goroutines.
-	OnIKE func(from netip.AddrPort, msg []byte)
+	// OnIKE receives IKE messages from the headend; encap tells that one
+	// came on the NAT-T port (its non-ESP marker removed). It may be called
+	// from the data plane's goroutines.
+	OnIKE func(from netip.AddrPort, encap bool, msg []byte)
 	// OnActivity is called when authenticated ESP arrives.
 	OnActivity func()
 	// Log receives debug lines.

@@ -25,7 +25,7 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 	cfg := ikev2.InitiatorConfig{
 		// ForceEncap: the data plane sends ESP in UDP only, so the
 		// headend must expect it even where there is no NAT.
-		Common: ikev2.Common{Timers: o.Timers, CiscoVendorIDs: o.Auth == profile.AuthEAPAnyConnect, ExportKeys: o.KeyLog != nil,
+		Config: ikev2.Config{Timers: o.Timers, CiscoVendorIDs: o.Auth == profile.AuthEAPAnyConnect, ExportKeys: o.KeyLog != nil,
 			ForceEncap: true, Log: o.Log},
 		Local: local, Remote: remote,
 		EAPIdentity: o.Username,

@@ -38,8 +38,9 @@ type Session struct {
 }
 
 type datagram struct {
-	from netip.AddrPort
-	msg  []byte
+	from  netip.AddrPort
+	encap bool // came on the NAT-T port
+	msg   []byte
 }
 
 type command struct {
@@ -130,9 +131,9 @@ func (s *Session) Run(ctx context.Context) (err error) {
 		close(s.events)
 	}()
 	dp, err := s.deps.NewDataPlane(DataPlaneConfig{
-		OnIKE: func(from netip.AddrPort, msg []byte) {
+		OnIKE: func(from netip.AddrPort, encap bool, msg []byte) {
 			select {
-			case s.ikeIn <- datagram{from, append([]byte(nil), msg...)}:
+			case s.ikeIn <- datagram{from, encap, append([]byte(nil), msg...)}:
 			default: // the driver is behind; IKE retransmits
 			}
 		},

@@ -32,7 +32,7 @@ type headend struct {
 	srv      *ikev2.Server
 	dead     map[netip.Addr]bool
 	silent   bool // drop everything (the headend vanished)
-	onIKE    func(netip.AddrPort, []byte)
+	onIKE    func(netip.AddrPort, bool, []byte)
 	installs int
 }
 
@@ -93,7 +93,7 @@ func (h *headend) deliver(acts []ikev2.Action) {
 					from = netip.AddrPortFrom(from.Addr(), 4500)
 				}
 				if !h.silent {
-					h.onIKE(from, d)
+					h.onIKE(from, a.Encap, d)
 				}
 			}
 		case ikev2.InstallChild:
@@ -146,8 +146,8 @@ func newPKI(t *testing.T, host string) testPKI {
 func newHeadend(t *testing.T, pki testPKI, timers ikev2.Timers) *headend {
 	t.Helper()
 	addr := netip.MustParseAddr("10.2.2.10")
-	srv, err := ikev2.NewServer(ikev2.ResponderConfig{
-		Common:      ikev2.Common{Timers: timers},
+	srv, err := ikev2.NewServer(ikev2.ServerConfig{
+		Config:      ikev2.Config{Timers: timers},
 		Local:       netip.MustParseAddrPort("192.0.2.1:500"),
 		Credentials: pki.cred,
 		AskIdentity: func(c ikev2.EAPClient) bool { return !c.AnyConnect },

@@ -42,7 +42,7 @@ func TunDataPlane(name string, mtu int) func(DataPlaneConfig) (DataPlane, error)
 			TUN:         dev,
 			Sockets:     []esp.Socket{{Conn: conn}},
 			PeerIKEPort: 500,
-			OnIKE:       func(from netip.AddrPort, _ bool, msg []byte) { cfg.OnIKE(from, msg) },
+			OnIKE:       cfg.OnIKE,
 			OnActivity: func(uint32) {
 				if cfg.OnActivity != nil {
 					cfg.OnActivity()

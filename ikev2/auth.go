@@ -118,18 +118,20 @@ func verifySignature(verify PeerVerifier, ps []wire.Payload, prf *ikecrypto.PRF,
 	return leaf, nil
 }
 
-// SignAnyConnect makes the signature TLV of EAP-AnyConnect's certificate
+// signAnyConnect makes the signature TLV of EAP-AnyConnect's certificate
 // path: the initiator's signed octets, hashed with the negotiated PRF's
 // hash. The recorded exchange shows RSA PKCS#1 v1.5; for ECDSA keys the
 // ASN.1 signature of the same digest is sent, by analogy (unconfirmed
 // against a real headend).
-func SignAnyConnect(rand io.Reader, signer crypto.Signer, hash crypto.Hash, octets []byte) ([]byte, error) {
+func signAnyConnect(rand io.Reader, signer crypto.Signer, hash crypto.Hash, octets []byte) ([]byte, error) {
 	h := hash.New()
 	h.Write(octets)
 	return signer.Sign(rand, h.Sum(nil), hash)
 }
 
-// VerifyAnyConnect checks a signature made by SignAnyConnect.
+// VerifyAnyConnect checks a signature of EAP-AnyConnect's certificate path
+// (TLV 1): the client's signature over its initiator octets, hashed with the
+// negotiated PRF's hash.
 func VerifyAnyConnect(pub crypto.PublicKey, hash crypto.Hash, octets, sig []byte) error {
 	h := hash.New()
 	h.Write(octets)

@@ -79,7 +79,7 @@ func chosenChild(offered []wire.Proposal, ps []wire.Payload) (Suite, uint32, err
 		return Suite{}, 0, fmt.Errorf("%w: the answer has no single chosen ESP proposal", ErrProtocol)
 	}
 	chosen := sa.Proposals[0]
-	suite, err := CheckChosen(offered, chosen)
+	suite, err := checkChosen(offered, chosen)
 	if err != nil {
 		return Suite{}, 0, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
@@ -106,14 +106,14 @@ func (sa *ikeSA) addChild(now time.Time, c *ChildSA) {
 	if sa.timers.ChildRekey > 0 {
 		c.rekeyAt = now.Add(sa.jitter(sa.timers.ChildRekey))
 	}
-	sa.conn.children = append(sa.conn.children, c)
+	sa.lineage.children = append(sa.lineage.children, c)
 	sa.emit(InstallChild{SA: c})
 }
 
-func (sa *ikeSA) removeChild(c *ChildSA) { sa.conn.removeChild(c) }
+func (sa *ikeSA) removeChild(c *ChildSA) { sa.lineage.removeChild(c) }
 
 func (sa *ikeSA) childByOut(spi uint32) *ChildSA {
-	for _, c := range sa.conn.children {
+	for _, c := range sa.lineage.children {
 		if c.OutSPI == spi {
 			return c
 		}
@@ -254,7 +254,7 @@ func (sa *ikeSA) answerCreateChild(now time.Time, ps []wire.Payload) []wire.Payl
 	switch {
 	case old == nil:
 		return []wire.Payload{&wire.Notify{Protocol: wire.ProtoESP, SPI: rekey.SPI, NotifyType: wire.CHILD_SA_NOT_FOUND}}
-	case old.replaced || sa.closing:
+	case old.replaced || sa.state == stateClosing:
 		return []wire.Payload{&wire.Notify{NotifyType: wire.TEMPORARY_FAILURE}}
 	}
 	return sa.answerChildRekey(now, old, saP, ps)
@@ -268,11 +268,11 @@ func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps 
 	if !hasKE {
 		local = childProposals(sa.c.ESPProposals, 0, false)
 	}
-	chosen, err := SelectProposal(saP.Proposals, local)
+	chosen, err := selectProposal(saP.Proposals, local)
 	if err != nil || len(chosen.SPI) != 4 {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
 	}
-	suite, _ := SuiteOf(chosen)
+	suite, _ := suiteOf(chosen)
 	var dh *ikecrypto.DH
 	if suite.DH != wire.DH_NONE {
 		if ke.Group != suite.DH {
@@ -324,7 +324,7 @@ func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps 
 // liveChildren counts the CHILD SAs not already replaced by a rekey.
 func (sa *ikeSA) liveChildren() int {
 	n := 0
-	for _, c := range sa.conn.children {
+	for _, c := range sa.lineage.children {
 		if !c.replaced {
 			n++
 		}

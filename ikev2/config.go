@@ -66,8 +66,8 @@ func (t Timers) withDefaults() Timers {
 // marker, as RFC 7383 section 2.5.1 suggests for unknown paths.
 const DefaultFragmentSize = 1280 - 40 - 8 - 4
 
-// Common is the configuration both roles share.
-type Common struct {
+// Config is the configuration both roles share.
+type Config struct {
 	Rand         io.Reader       // defaults to crypto/rand
 	IKEProposals []wire.Proposal // defaults to DefaultIKEProposals
 	ESPProposals []wire.Proposal // defaults to DefaultESPProposals
@@ -88,7 +88,7 @@ type Common struct {
 	Log func(format string, args ...any)
 }
 
-func (c *Common) fill() error {
+func (c *Config) fill() error {
 	if c.Rand == nil {
 		c.Rand = rand.Reader
 	}

@@ -14,9 +14,12 @@
 //   - proposal.go: proposal strings, selection (3.3.6), suites;
 //   - protect.go, fragment.go: SK protection of one IKE SA, RFC 7383 and
 //     Cisco-style fragmentation with bounded reassembly;
-//   - sa.go, conn.go: one IKE SA (message IDs with a window of one,
-//     retransmission, the cached response, liveness) and the lineage of
-//     IKE SAs of one peer across rekeys, which owns the CHILD SAs;
+//   - sa.go, lineage.go: one IKE SA (its life as a state, message IDs with a
+//     window of one, retransmission, the cached response, liveness) and the
+//     lineage of IKE SAs of one peer across rekeys, which owns the CHILD SAs;
+//   - receive.go: a received datagram, decoded once, through Cisco
+//     reassembly, the window, decryption and RFC 7383 reassembly, to
+//     dispatch;
 //   - child.go, rekey.go, info.go: CHILD SAs, rekeys of both kinds with
 //     the collision rules of 2.8.1/2.8.2, INFORMATIONAL (Delete, DPD);
 //   - initiator.go, responder.go, responder_auth.go: IKE_SA_INIT and

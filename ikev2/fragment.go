@@ -8,20 +8,20 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
-// FragmentLimits bound what a reassembler holds for one IKE SA.
-type FragmentLimits struct {
+// fragmentLimits bound what a reassembler holds for one IKE SA.
+type fragmentLimits struct {
 	MaxFragments int           // per message
 	MaxBytes     int           // reassembled size per message
 	Timeout      time.Duration // from the first fragment of a message
 }
 
-// DefaultFragmentLimits allow a large certificate chain plus EAP data (the
+// defaultFragmentLimits allow a large certificate chain plus EAP data (the
 // seed's ASA sent 9 fragments) while keeping a flood cheap.
-var DefaultFragmentLimits = FragmentLimits{MaxFragments: 64, MaxBytes: 128 << 10, Timeout: 30 * time.Second}
+var defaultFragmentLimits = fragmentLimits{MaxFragments: 64, MaxBytes: 128 << 10, Timeout: 30 * time.Second}
 
-// ErrFragmentLimit reports a message that exceeds FragmentLimits; its
+// errFragmentLimit reports a message that exceeds fragmentLimits; its
 // fragments are dropped.
-var ErrFragmentLimit = errors.New("ikev2: fragment limit exceeded")
+var errFragmentLimit = errors.New("ikev2: fragment limit exceeded")
 
 // fragmentSet collects the pieces of one message, numbered from 1.
 type fragmentSet struct {
@@ -33,9 +33,9 @@ type fragmentSet struct {
 }
 
 // add stores piece number n. It reports whether n was new.
-func (s *fragmentSet) add(n int, data []byte, isLast bool, lim FragmentLimits) (bool, error) {
+func (s *fragmentSet) add(n int, data []byte, isLast bool, lim fragmentLimits) (bool, error) {
 	if n < 1 || n > lim.MaxFragments || (s.last != 0 && n > s.last) {
-		return false, fmt.Errorf("%w: fragment number %d (limit %d, last %d)", ErrFragmentLimit, n, lim.MaxFragments, s.last)
+		return false, fmt.Errorf("%w: fragment number %d (limit %d, last %d)", errFragmentLimit, n, lim.MaxFragments, s.last)
 	}
 	if isLast {
 		if s.last != 0 && s.last != n || n < len(s.parts) && s.hasAbove(n) {
@@ -50,7 +50,7 @@ func (s *fragmentSet) add(n int, data []byte, isLast bool, lim FragmentLimits) (
 		return false, nil // a duplicate (RFC 7383 section 2.6: ignore)
 	}
 	if s.bytes+len(data) > lim.MaxBytes {
-		return false, fmt.Errorf("%w: more than %d bytes", ErrFragmentLimit, lim.MaxBytes)
+		return false, fmt.Errorf("%w: more than %d bytes", errFragmentLimit, lim.MaxBytes)
 	}
 	s.parts[n-1] = append(make([]byte, 0, len(data)), data...)
 	s.have++
@@ -77,12 +77,12 @@ func (s *fragmentSet) join() []byte {
 	return out
 }
 
-// FragmentMessage builds an RFC 7383 fragmented message: the payloads are
+// fragmentMessage builds an RFC 7383 fragmented message: the payloads are
 // encoded once, cut into pieces so that each fragment datagram is at most
 // maxLen bytes long (IKE header, SKF payload and its protection included),
 // and each piece is sealed on its own (RFC 7383 section 2.5). The first
 // fragment's Next Payload names the first inner payload.
-func (p *Protector) FragmentMessage(h wire.Header, payloads []wire.Payload, maxLen int) ([][]byte, error) {
+func (p *protector) fragmentMessage(h wire.Header, payloads []wire.Payload, maxLen int) ([][]byte, error) {
 	inner, first, err := wire.AppendPayloads(nil, payloads)
 	if err != nil {
 		return nil, err
@@ -115,11 +115,11 @@ func (p *Protector) FragmentMessage(h wire.Header, payloads []wire.Payload, maxL
 	return out, nil
 }
 
-// Reassembler collects RFC 7383 fragments of received messages of one IKE
+// reassembler collects RFC 7383 fragments of received messages of one IKE
 // SA. With a window of one (RFC 7296 section 2.3) at most one request and
 // one response are in flight, so it keeps one set for each.
-type Reassembler struct {
-	Limits FragmentLimits
+type reassembler struct {
+	Limits fragmentLimits
 	sets   [2]*rfcSet // [0] requests, [1] responses
 }
 
@@ -130,12 +130,12 @@ type rfcSet struct {
 	first wire.PayloadType
 }
 
-// Add files one verified, decrypted fragment (from Protector.OpenFragment)
+// Add files one verified, decrypted fragment (from protector.OpenFragment)
 // of the message with header h. When the message is complete it returns
 // the inner payloads' type and bytes, for wire.DecodePayloads. A message
 // retransmitted after completion completes again; the exchange layer
 // recognises it by its message ID.
-func (r *Reassembler) Add(now time.Time, h wire.Header, f *wire.EncryptedFragment, plain []byte) (done bool, first wire.PayloadType, inner []byte, err error) {
+func (r *reassembler) Add(now time.Time, h wire.Header, f *wire.EncryptedFragment, plain []byte) (done bool, first wire.PayloadType, inner []byte, err error) {
 	lim := r.limits()
 	slot := 0
 	if h.IsResponse() {
@@ -155,7 +155,7 @@ func (r *Reassembler) Add(now time.Time, h wire.Header, f *wire.EncryptedFragmen
 	}
 	if s == nil {
 		if int(f.Total) > lim.MaxFragments {
-			return false, 0, nil, fmt.Errorf("%w: message in %d fragments, limit %d", ErrFragmentLimit, f.Total, lim.MaxFragments)
+			return false, 0, nil, fmt.Errorf("%w: message in %d fragments, limit %d", errFragmentLimit, f.Total, lim.MaxFragments)
 		}
 		s = &rfcSet{msgID: h.MessageID, total: f.Total, fragmentSet: fragmentSet{started: now, last: int(f.Total)}}
 		r.sets[slot] = s
@@ -174,17 +174,17 @@ func (r *Reassembler) Add(now time.Time, h wire.Header, f *wire.EncryptedFragmen
 	return true, s.first, s.join(), nil
 }
 
-func (r *Reassembler) limits() FragmentLimits {
-	if r.Limits == (FragmentLimits{}) {
-		return DefaultFragmentLimits
+func (r *reassembler) limits() fragmentLimits {
+	if r.Limits == (fragmentLimits{}) {
+		return defaultFragmentLimits
 	}
 	return r.Limits
 }
 
-// CiscoFragment cuts a whole, already protected IKE message into Cisco
+// ciscoFragment cuts a whole, already protected IKE message into Cisco
 // fragment messages (payload 132) of at most maxLen bytes each. Every
 // fragment repeats the message's header with Next Payload 132.
-func CiscoFragment(msg []byte, fragmentID uint16, maxLen int) ([][]byte, error) {
+func ciscoFragment(msg []byte, fragmentID uint16, maxLen int) ([][]byte, error) {
 	h, err := wire.DecodeHeader(msg)
 	if err != nil {
 		return nil, err
@@ -210,11 +210,11 @@ func CiscoFragment(msg []byte, fragmentID uint16, maxLen int) ([][]byte, error) 
 	return out, nil
 }
 
-// CiscoReassembler joins Cisco fragments back into whole protected
+// ciscoReassembler joins Cisco fragments back into whole protected
 // messages. Fragments are not authenticated one by one; the joined message
 // is, by its SK payload, so the limits keep a forger from holding memory.
-type CiscoReassembler struct {
-	Limits FragmentLimits
+type ciscoReassembler struct {
+	Limits fragmentLimits
 	sets   map[uint16]*fragmentSet
 }
 
@@ -224,10 +224,10 @@ const maxCiscoSets = 4
 
 // Add files one fragment; when its message is complete it returns the whole
 // message, to be decoded and opened like any other.
-func (r *CiscoReassembler) Add(now time.Time, f *wire.CiscoFragment) ([]byte, error) {
+func (r *ciscoReassembler) Add(now time.Time, f *wire.CiscoFragment) ([]byte, error) {
 	lim := r.Limits
-	if lim == (FragmentLimits{}) {
-		lim = DefaultFragmentLimits
+	if lim == (fragmentLimits{}) {
+		lim = defaultFragmentLimits
 	}
 	if r.sets == nil {
 		r.sets = map[uint16]*fragmentSet{}
@@ -240,7 +240,7 @@ func (r *CiscoReassembler) Add(now time.Time, f *wire.CiscoFragment) ([]byte, er
 	s := r.sets[f.FragmentID]
 	if s == nil {
 		if len(r.sets) >= maxCiscoSets {
-			return nil, fmt.Errorf("%w: %d fragmented messages open", ErrFragmentLimit, len(r.sets))
+			return nil, fmt.Errorf("%w: %d fragmented messages open", errFragmentLimit, len(r.sets))
 		}
 		s = &fragmentSet{started: now}
 		r.sets[f.FragmentID] = s

@@ -8,7 +8,7 @@ import (
 )
 
 // fuzzLimits are small so the fuzzer reaches every limit quickly.
-var fuzzLimits = FragmentLimits{MaxFragments: 8, MaxBytes: 256, Timeout: 10 * time.Second}
+var fuzzLimits = fragmentLimits{MaxFragments: 8, MaxBytes: 256, Timeout: 10 * time.Second}
 
 // FuzzReassembler feeds a stream of arbitrary RFC 7383 fragments. Each
 // record of the input is: flags, message ID, number, total, seconds, length,
@@ -18,7 +18,7 @@ func FuzzReassembler(f *testing.F) {
 	f.Add([]byte{0, 1, 1, 2, 0, 3, 'a', 'b', 'c', 0, 1, 2, 2, 0, 1, 'd'})
 	f.Add([]byte{1, 5, 2, 9, 0, 0, 1, 5, 1, 1, 20, 2, 'x', 'y'})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		re := Reassembler{Limits: fuzzLimits}
+		re := reassembler{Limits: fuzzLimits}
 		for len(in) >= 6 {
 			h := wire.Header{MessageID: uint32(in[1] % 4)}
 			if in[0]&1 != 0 {
@@ -50,7 +50,7 @@ func FuzzReassembler(f *testing.F) {
 func FuzzCiscoReassembler(f *testing.F) {
 	f.Add([]byte{1, 1, 0, 0, 2, 'a', 'b', 1, 2, 1, 0, 1, 'c'})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		re := CiscoReassembler{Limits: fuzzLimits}
+		re := ciscoReassembler{Limits: fuzzLimits}
 		for len(in) >= 5 {
 			frag := &wire.CiscoFragment{FragmentID: uint16(in[0] % 8), Number: in[1], Last: in[2]&1 != 0}
 			now := time.Unix(int64(in[3]), 0)

@@ -21,13 +21,13 @@ import (
 )
 
 // testPair returns protectors of both sides of one IKE SA with random keys.
-func testPair(t testing.TB, suite string) (initiator, responder *Protector) {
+func testPair(t testing.TB, suite string) (initiator, responder *protector) {
 	t.Helper()
 	ps, err := ParseProposals(suite, wire.ProtoIKE)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := SuiteOf(ps[0])
+	s, err := suiteOf(ps[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +37,10 @@ func testPair(t testing.TB, suite string) (initiator, responder *Protector) {
 	}
 	r := func(n int) []byte { b := make([]byte, n); rand.Read(b); return b }
 	keys := &ikecrypto.IKEKeys{Ei: r(lens.Encr), Er: r(lens.Encr), Ai: r(lens.Integ), Ar: r(lens.Integ)}
-	if initiator, err = NewProtector(s, keys, true, rand.Reader); err != nil {
+	if initiator, err = newProtector(s, keys, true, rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	if responder, err = NewProtector(s, keys, false, rand.Reader); err != nil {
+	if responder, err = newProtector(s, keys, false, rand.Reader); err != nil {
 		t.Fatal(err)
 	}
 	return initiator, responder
@@ -118,7 +118,7 @@ func TestSealOpen(t *testing.T) {
 func TestRFC7383RoundTrip(t *testing.T) {
 	for _, suite := range testSuites {
 		i, r := testPair(t, suite)
-		frags, err := r.FragmentMessage(authHeader, bigAuthResponse(), 1280)
+		frags, err := r.fragmentMessage(authHeader, bigAuthResponse(), 1280)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestRFC7383RoundTrip(t *testing.T) {
 		}
 		// Deliver in random order, every fragment twice.
 		order := append(append([]int{}, mrand.Perm(len(frags))...), mrand.Perm(len(frags))...)
-		var re Reassembler
+		var re reassembler
 		var got []wire.Payload
 		for n, k := range order {
 			if len(frags[k]) > 1280 {
@@ -175,13 +175,13 @@ func TestRFC7383Rules(t *testing.T) {
 		}
 		return m.Header, f, plain
 	}
-	big, _ := r.FragmentMessage(authHeader, bigAuthResponse(), 1500)
-	small, _ := r.FragmentMessage(authHeader, bigAuthResponse(), 600)
+	big, _ := r.fragmentMessage(authHeader, bigAuthResponse(), 1500)
+	small, _ := r.fragmentMessage(authHeader, bigAuthResponse(), 600)
 	now := time.Unix(100, 0)
 
 	// A retransmission with smaller fragments (a larger total) replaces the
 	// partial set; stragglers of the larger fragments are then ignored.
-	var re Reassembler
+	var re reassembler
 	h, f, p := open(big[0])
 	re.Add(now, h, f, p)
 	for k, b := range small {
@@ -193,13 +193,13 @@ func TestRFC7383Rules(t *testing.T) {
 	}
 
 	// Limits: too many fragments.
-	re = Reassembler{Limits: FragmentLimits{MaxFragments: 3, MaxBytes: 1 << 20, Timeout: time.Minute}}
+	re = reassembler{Limits: fragmentLimits{MaxFragments: 3, MaxBytes: 1 << 20, Timeout: time.Minute}}
 	h, f, p = open(small[0])
-	if _, _, _, err := re.Add(now, h, f, p); !errors.Is(err, ErrFragmentLimit) {
+	if _, _, _, err := re.Add(now, h, f, p); !errors.Is(err, errFragmentLimit) {
 		t.Fatalf("fragment count limit: %v", err)
 	}
 	// Limits: bytes.
-	re = Reassembler{Limits: FragmentLimits{MaxFragments: 64, MaxBytes: 1000, Timeout: time.Minute}}
+	re = reassembler{Limits: fragmentLimits{MaxFragments: 64, MaxBytes: 1000, Timeout: time.Minute}}
 	var err error
 	for _, b := range small[:3] {
 		h, f, p := open(b)
@@ -207,12 +207,12 @@ func TestRFC7383Rules(t *testing.T) {
 			break
 		}
 	}
-	if !errors.Is(err, ErrFragmentLimit) {
+	if !errors.Is(err, errFragmentLimit) {
 		t.Fatalf("byte limit: %v", err)
 	}
 	// Timeout: a set older than the limit is dropped, so the message
 	// never completes from its old pieces.
-	re = Reassembler{Limits: FragmentLimits{MaxFragments: 64, MaxBytes: 1 << 20, Timeout: time.Second}}
+	re = reassembler{Limits: fragmentLimits{MaxFragments: 64, MaxBytes: 1 << 20, Timeout: time.Second}}
 	for k, b := range small {
 		h, f, p := open(b)
 		at := now
@@ -239,14 +239,14 @@ func TestCiscoFragmentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frags, err := CiscoFragment(msg, 7, 700)
+	frags, err := ciscoFragment(msg, 7, 700)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if chunk := 700 - wire.HeaderLen - wire.CiscoFragmentHeaderLen; len(frags) != (len(msg)+chunk-1)/chunk {
 		t.Fatalf("%d fragments for %d bytes", len(frags), len(msg))
 	}
-	var re CiscoReassembler
+	var re ciscoReassembler
 	var whole []byte
 	for _, k := range append(mrand.Perm(len(frags)), 0, 3) {
 		m, err := wire.Decode(frags[k])
@@ -278,8 +278,8 @@ func TestCiscoReassemblerLimits(t *testing.T) {
 		return &wire.CiscoFragment{FragmentID: id, Number: n, Last: last, Data: make([]byte, size)}
 	}
 	now := time.Unix(0, 0)
-	var re CiscoReassembler
-	if _, err := re.Add(now, frag(1, 65, false, 10)); !errors.Is(err, ErrFragmentLimit) {
+	var re ciscoReassembler
+	if _, err := re.Add(now, frag(1, 65, false, 10)); !errors.Is(err, errFragmentLimit) {
 		t.Fatalf("number above the limit: %v", err)
 	}
 	for id := uint16(10); id < 10+maxCiscoSets; id++ {
@@ -287,7 +287,7 @@ func TestCiscoReassemblerLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := re.Add(now, frag(99, 1, false, 10)); !errors.Is(err, ErrFragmentLimit) {
+	if _, err := re.Add(now, frag(99, 1, false, 10)); !errors.Is(err, errFragmentLimit) {
 		t.Fatalf("open message limit: %v", err)
 	}
 	// After the timeout the old sets are gone and a new ID is accepted.
@@ -295,18 +295,18 @@ func TestCiscoReassemblerLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second "last" that disagrees is rejected.
-	re = CiscoReassembler{}
+	re = ciscoReassembler{}
 	re.Add(now, frag(1, 3, true, 10))
-	if _, err := re.Add(now, frag(1, 4, false, 10)); !errors.Is(err, ErrFragmentLimit) {
+	if _, err := re.Add(now, frag(1, 4, false, 10)); !errors.Is(err, errFragmentLimit) {
 		t.Fatalf("fragment beyond the last: %v", err)
 	}
 	re.Add(now, frag(2, 3, false, 10))
 	if _, err := re.Add(now, frag(2, 2, true, 10)); err == nil {
 		t.Fatal("last fragment below a received one accepted")
 	}
-	re = CiscoReassembler{Limits: FragmentLimits{MaxFragments: 10, MaxBytes: 100, Timeout: time.Minute}}
+	re = ciscoReassembler{Limits: fragmentLimits{MaxFragments: 10, MaxBytes: 100, Timeout: time.Minute}}
 	re.Add(now, frag(1, 1, false, 60))
-	if _, err := re.Add(now, frag(1, 2, true, 60)); !errors.Is(err, ErrFragmentLimit) {
+	if _, err := re.Add(now, frag(1, 2, true, 60)); !errors.Is(err, errFragmentLimit) {
 		t.Fatalf("byte limit: %v", err)
 	}
 }

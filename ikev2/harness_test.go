@@ -154,8 +154,8 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 		return ps
 	}
 	next := 10
-	srvCfg := ResponderConfig{
-		Common: Common{IKEProposals: parse(o.serverIKE, wire.ProtoIKE), ESPProposals: parse(o.serverESP, wire.ProtoESP), Timers: o.timers, CiscoVendorIDs: o.cisco,
+	srvCfg := ServerConfig{
+		Config: Config{IKEProposals: parse(o.serverIKE, wire.ProtoIKE), ESPProposals: parse(o.serverESP, wire.ProtoESP), Timers: o.timers, CiscoVendorIDs: o.cisco,
 			ForceEncap: o.forceEncap, FragmentSize: o.fragSize, Log: func(f string, a ...any) { t.Logf("headend: "+f, a...) }},
 		Local: n.sAddr,
 
@@ -206,7 +206,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 		host = p.serverName
 	}
 	cliCfg := InitiatorConfig{
-		Common: Common{IKEProposals: parse(o.ike, wire.ProtoIKE), ESPProposals: parse(o.esp, wire.ProtoESP),
+		Config: Config{IKEProposals: parse(o.ike, wire.ProtoIKE), ESPProposals: parse(o.esp, wire.ProtoESP),
 			Timers: o.timers, CiscoVendorIDs: o.cisco, FragmentSize: o.fragSize, Log: func(f string, a ...any) { t.Logf("client: "+f, a...) }},
 		Local: n.cAddr, Remote: n.sAddr,
 		VerifyPeer:  p.verifier(host, x509.ExtKeyUsageServerAuth),
@@ -293,7 +293,7 @@ func (n *testNet) run(limit time.Duration, done func() bool) {
 				n.serverTime += time.Since(start)
 				n.handle(true, acts)
 			} else {
-				n.handle(false, n.client.HandleDatagram(n.now, d.from, d.data))
+				n.handle(false, n.client.HandleDatagram(n.now, d.from, d.encap, d.data))
 			}
 			continue
 		}

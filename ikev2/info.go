@@ -8,23 +8,27 @@ import (
 )
 
 // answer answers the peer's requests on an established IKE SA.
-func (sa *ikeSA) answer(now time.Time, h wire.Header, ps []wire.Payload) []wire.Payload {
+// A non-nil error ends the SA once the answer is sent.
+func (sa *ikeSA) answer(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error) {
 	switch h.Exchange {
 	case wire.INFORMATIONAL:
 		return sa.answerInformational(now, ps)
 	case wire.CREATE_CHILD_SA:
-		if sa.retired || sa.closing {
-			return []wire.Payload{&wire.Notify{NotifyType: wire.TEMPORARY_FAILURE}}
+		if sa.state == stateRetired || sa.state == stateClosing {
+			// Section 2.25: no new SAs on one that is going away.
+			return []wire.Payload{&wire.Notify{NotifyType: wire.TEMPORARY_FAILURE}}, nil
 		}
-		return sa.answerCreateChild(now, ps)
+		return sa.answerCreateChild(now, ps), nil
 	}
 	// Section 1.4: an unexpected exchange type gets INVALID_SYNTAX.
-	return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
+	return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}, nil
 }
 
 // answerInformational handles liveness checks (empty), Deletes and
-// notifications (RFC 7296 section 1.4).
-func (sa *ikeSA) answerInformational(now time.Time, ps []wire.Payload) []wire.Payload {
+// notifications (RFC 7296 section 1.4). After a Delete of the IKE SA it
+// returns ErrClosedByPeer, which ends the SA once the answer is sent (for a
+// retired SA only that SA goes).
+func (sa *ikeSA) answerInformational(now time.Time, ps []wire.Payload) ([]wire.Payload, error) {
 	var out []wire.Payload
 	var espSPIs [][]byte
 	deleteIKE := false
@@ -54,17 +58,12 @@ func (sa *ikeSA) answerInformational(now time.Time, ps []wire.Payload) []wire.Pa
 		// The response is empty; the IKE SA and, if it is the current
 		// one, the connection end once it is sent.
 		sa.logf("peer deleted the IKE SA")
-		if sa.retired {
-			sa.endAfter(nil)
-		} else {
-			sa.endAfter(ErrClosedByPeer)
-		}
-		return nil
+		return nil, ErrClosedByPeer
 	}
 	if len(espSPIs) > 0 {
 		out = append(out, &wire.Delete{Protocol: wire.ProtoESP, SPISize: 4, SPIs: espSPIs})
 	}
-	return out
+	return out, nil
 }
 
 // notifyGroup reads the group an INVALID_KE_PAYLOAD asks for.

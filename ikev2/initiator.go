@@ -12,23 +12,24 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
-// AnyConnectIDType is the ID type of the AnyConnect client identity. The
+// anyConnectIDType is the ID type of the AnyConnect client identity. The
 // only implementation proven against an ASA sends 201 (private use), and
 // its headend verifies AUTH with that type; 11 (ID_KEY_ID) is the standard
 // alternative (shared notes section 2).
-const AnyConnectIDType wire.IDType = 201
+const anyConnectIDType wire.IDType = 201
 
-// AnyConnectIdentity is the IDi an AnyConnect client sends.
-var AnyConnectIdentity = wire.ID{IDType: AnyConnectIDType, Data: []byte("*$AnyConnectClient$*")}
+// anyConnectIdentity is the IDi an AnyConnect client sends.
+var anyConnectIdentity = wire.ID{IDType: anyConnectIDType, Data: []byte("*$AnyConnectClient$*")}
 
 // InitiatorConfig configures one connection attempt of the client.
 type InitiatorConfig struct {
-	Common
+	Config
 	Local, Remote netip.AddrPort // Remote is the headend's IKE port (500)
 	// NATTPort is the headend's NAT-T port, 4500 by default.
 	NATTPort uint16
 
-	// Identity is IDi; AnyConnectIdentity when zero.
+	// Identity is IDi; when zero, the AnyConnect client identity (ID type
+	// 201, "*$AnyConnectClient$*").
 	Identity wire.ID
 	// RemoteID, when set, is sent as IDr.
 	RemoteID *wire.ID
@@ -49,9 +50,9 @@ type InitiatorConfig struct {
 // Initiator is the client's side of a connection: one IKE SA (and its
 // successors after rekeys) with its CHILD SA.
 type Initiator struct {
-	cfg  InitiatorConfig
-	conn conn
-	sa   *ikeSA
+	cfg     InitiatorConfig
+	lineage lineage
+	sa      *ikeSA
 
 	dh         *ikecrypto.DH
 	ni, nr     []byte
@@ -70,7 +71,7 @@ type Initiator struct {
 
 // NewInitiator checks cfg and prepares a connection attempt.
 func NewInitiator(cfg InitiatorConfig) (*Initiator, error) {
-	if err := cfg.Common.fill(); err != nil {
+	if err := cfg.Config.fill(); err != nil {
 		return nil, err
 	}
 	if !cfg.Remote.IsValid() || !cfg.Local.IsValid() {
@@ -80,23 +81,22 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, error) {
 		cfg.NATTPort = 4500
 	}
 	if cfg.Identity.IDType == 0 {
-		cfg.Identity = AnyConnectIdentity
+		cfg.Identity = anyConnectIdentity
 	}
 	if cfg.EAP == nil && cfg.Credentials == nil {
 		return nil, errors.New("ikev2: initiator needs an EAP method or certificate credentials")
 	}
 	i := &Initiator{cfg: cfg}
-	i.conn.c = &i.cfg.Common
 	return i, nil
 }
 
 // Start sends the first IKE_SA_INIT request.
 func (i *Initiator) Start(now time.Time) []Action {
 	sa := &ikeSA{
-		c: &i.cfg.Common, timers: i.cfg.Timers, initiator: true,
+		c: &i.cfg.Config, timers: i.cfg.Timers, initiator: true,
 		local: i.cfg.Local, remote: i.cfg.Remote, created: now, lastHeard: now,
 	}
-	i.conn.addSA(sa, now, true)
+	i.lineage.addSA(sa, now, true)
 	sa.spiI = sa.newIKESPI()
 	i.sa = sa
 	i.ni = sa.nonce()
@@ -104,11 +104,11 @@ func (i *Initiator) Start(now time.Time) []Action {
 	// wants another answers INVALID_KE_PAYLOAD.
 	if err := i.newDH(firstGroup(i.cfg.IKEProposals)); err != nil {
 		sa.fail(err)
-		return i.conn.flush()
+		return i.lineage.flush()
 	}
 	sa.emit(Progress{Stage: StageSAInit, Detail: i.cfg.Remote.String()})
 	i.sendInit(now)
-	return i.conn.flush()
+	return i.lineage.flush()
 }
 
 func (i *Initiator) newDH(group uint16) error {
@@ -142,7 +142,7 @@ func (i *Initiator) sendInit(now time.Time) {
 		&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
 		&wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)},
 	)
-	_, anyConnect := i.cfg.EAP.(*eap.AnyConnectPeer)
+	anyConnect := i.cfg.EAP != nil && i.cfg.EAP.Type() == eap.AnyConnectType
 	ps = append(ps, ciscoVendorIDs(i.cfg.CiscoVendorIDs, anyConnect)...)
 	sa.nextID = 0
 	sa.pending = nil
@@ -216,7 +216,7 @@ func (i *Initiator) initKeys(h wire.Header, ps []wire.Payload) error {
 	if !ok || len(saP.Proposals) != 1 {
 		return fmt.Errorf("%w: IKE_SA_INIT response without one chosen proposal", ErrProtocol)
 	}
-	suite, err := CheckChosen(i.cfg.IKEProposals, saP.Proposals[0])
+	suite, err := checkChosen(i.cfg.IKEProposals, saP.Proposals[0])
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
@@ -342,16 +342,22 @@ func (i *Initiator) sendAuth(now time.Time) {
 		ps = append(ps, &wire.VendorID{Data: v})
 	}
 	if i.cfg.EAP != nil {
-		i.eap = &eap.PeerSession{Identity: i.cfg.EAPIdentity, Method: i.cfg.EAP}
-		if ac, ok := i.cfg.EAP.(*eap.AnyConnectPeer); ok && ac.SignInit == nil && i.cfg.Credentials != nil {
-			// The certificate path inside EAP-AnyConnect signs the
-			// ordinary initiator octets.
-			ac.SignInit = func() ([]byte, error) {
-				return SignAnyConnect(i.cfg.Rand, i.cfg.Credentials.Signer, sa.prf.Hash(), i.initiatorOctets())
-			}
-		}
+		i.eap = &eap.PeerSession{Identity: i.cfg.EAPIdentity, Method: i.cfg.EAP, IKE: eapBinding{i}}
 	}
 	sa.request(now, wire.IKE_AUTH, ps, i.onAuthReply)
+}
+
+// eapBinding is what the IKE SA offers the EAP method above it.
+type eapBinding struct{ i *Initiator }
+
+// SignInitiatorOctets signs our AUTH octets for the certificate path inside
+// EAP-AnyConnect, with the PRF's hash (signAnyConnect).
+func (b eapBinding) SignInitiatorOctets() ([]byte, error) {
+	i := b.i
+	if i.cfg.Credentials == nil {
+		return nil, errors.New("ikev2: the headend asks for a client certificate inside EAP, and none is configured")
+	}
+	return signAnyConnect(i.cfg.Rand, i.cfg.Credentials.Signer, i.sa.prf.Hash(), i.initiatorOctets())
 }
 
 // onAuthReply handles every IKE_AUTH response: the first one
@@ -486,7 +492,7 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 			cfg.Banner = cfg.AnyConnect.Banner
 		}
 	}
-	sa.established = true
+	sa.state = stateEstablished
 	if sa.timers.IKERekey > 0 {
 		sa.rekeyAt = now.Add(sa.jitter(sa.timers.IKERekey))
 	}
@@ -498,51 +504,50 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 // refused answer (a required field missing, say) is returned as an error
 // and the form stays pending.
 func (i *Initiator) Answer(now time.Time, a eap.FormAnswer) ([]Action, error) {
-	m, ok := i.cfg.EAP.(interface {
-		Answer(eap.FormAnswer) (*eap.Packet, error)
-	})
-	if !ok || !i.waiting {
+	if !i.waiting {
 		return nil, errors.New("ikev2: no form is waiting for an answer")
 	}
-	resp, err := m.Answer(a)
+	resp, err := i.eap.Answer(a)
 	var fe *eap.FormError
 	if errors.As(err, &fe) {
 		return nil, err
 	}
 	i.waiting = false
 	i.eapResult(now, resp, err)
-	return i.conn.flush(), nil
+	return i.lineage.flush(), nil
 }
 
-// HandleDatagram processes a datagram from the headend (without the
-// non-ESP marker).
-func (i *Initiator) HandleDatagram(now time.Time, from netip.AddrPort, b []byte) []Action {
-	i.conn.receive(now, from, false, b)
-	if cur := i.conn.current(); cur != nil {
+// HandleDatagram processes one datagram from the headend. encap tells that
+// it came UDP-encapsulated on the NAT-T port (its non-ESP marker removed).
+func (i *Initiator) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, b []byte) []Action {
+	if d, ok := decodeDatagram(from, encap, b, i.cfg.Log); ok {
+		i.lineage.receive(now, d)
+	}
+	if cur := i.lineage.current(); cur != nil {
 		i.sa = cur
 	}
-	return i.conn.flush()
+	return i.lineage.flush()
 }
 
 // HandleTimeout runs what is due at now.
 func (i *Initiator) HandleTimeout(now time.Time) []Action {
-	i.conn.timeout(now)
-	return i.conn.flush()
+	i.lineage.timeout(now)
+	return i.lineage.flush()
 }
 
 // NextDeadline is when HandleTimeout should run next (zero: nothing due).
-func (i *Initiator) NextDeadline() time.Time { return i.conn.deadline() }
+func (i *Initiator) NextDeadline() time.Time { return i.lineage.deadline() }
 
 // Close deletes the IKE SA (or abandons the attempt if not yet up).
 func (i *Initiator) Close(now time.Time) []Action {
-	i.conn.close(now)
-	return i.conn.flush()
+	i.lineage.close(now)
+	return i.lineage.flush()
 }
 
 // PeerAlive tells the state machine that traffic arrived from the peer
 // (authenticated ESP), which postpones the liveness check.
 func (i *Initiator) PeerAlive(now time.Time) {
-	if sa := i.conn.current(); sa != nil && now.After(sa.lastHeard) {
+	if sa := i.lineage.current(); sa != nil && now.After(sa.lastHeard) {
 		sa.lastHeard = now
 	}
 }
@@ -550,22 +555,22 @@ func (i *Initiator) PeerAlive(now time.Time) {
 // RekeyChild starts a rekey of the CHILD SA now (for tests and for
 // policies outside this package such as the ESP sequence number).
 func (i *Initiator) RekeyChild(now time.Time) []Action {
-	if sa := i.conn.current(); sa != nil && sa.established && len(i.conn.children) > 0 {
-		for _, c := range i.conn.children {
+	if sa := i.lineage.current(); sa != nil && sa.state.up() && len(i.lineage.children) > 0 {
+		for _, c := range i.lineage.children {
 			if !c.replaced && !c.rekeying {
 				c.rekeyAt = now
 			}
 		}
 		sa.timeout(now)
 	}
-	return i.conn.flush()
+	return i.lineage.flush()
 }
 
 // RekeyIKE starts a rekey of the IKE SA now.
 func (i *Initiator) RekeyIKE(now time.Time) []Action {
-	if sa := i.conn.current(); sa != nil && sa.established {
+	if sa := i.lineage.current(); sa != nil && sa.state.up() {
 		sa.rekeyAt = now
 		sa.timeout(now)
 	}
-	return i.conn.flush()
+	return i.lineage.flush()
 }

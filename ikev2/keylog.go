@@ -8,7 +8,7 @@ import (
 )
 
 // IKEKeys reports an IKE SA's keys, for a key log. It is emitted only when
-// Common.ExportKeys is set: with it anyone can decrypt the exchange.
+// Config.ExportKeys is set: with it anyone can decrypt the exchange.
 type IKEKeys struct {
 	SPIi, SPIr uint64
 	Suite      Suite

@@ -229,9 +229,9 @@ type Suite struct {
 // AEAD reports whether the suite's cipher is a combined mode.
 func (s Suite) AEAD() bool { return isAEAD(s.Encr) }
 
-// SuiteOf reads the suite of a chosen proposal; it fails when a type holds
+// suiteOf reads the suite of a chosen proposal; it fails when a type holds
 // more than one transform, which a chosen proposal never may.
-func SuiteOf(p wire.Proposal) (Suite, error) {
+func suiteOf(p wire.Proposal) (Suite, error) {
 	var s Suite
 	seen := map[wire.TransformType]bool{}
 	for _, t := range p.Transforms {
@@ -318,16 +318,16 @@ func (s Suite) Proposal(number uint8, proto wire.ProtocolID, spi []byte) wire.Pr
 	return p
 }
 
-// ErrNoProposalChosen means no offered proposal is acceptable.
-var ErrNoProposalChosen = errors.New("no proposal chosen: the peers share no suite")
+// errNoProposalChosen means no offered proposal is acceptable.
+var errNoProposalChosen = errors.New("no proposal chosen: the peers share no suite")
 
-// SelectProposal is the responder's choice (RFC 7296 sections 2.7 and
+// selectProposal is the responder's choice (RFC 7296 sections 2.7 and
 // 3.3.6): the first offered proposal, in the initiator's order, for which
 // every transform type it contains has a transform that the local policy
 // also has in one of its proposals of the same protocol, with the same set
 // of transform types. The result carries the offered proposal's number and
 // SPI and one transform of each type.
-func SelectProposal(offered, local []wire.Proposal) (wire.Proposal, error) {
+func selectProposal(offered, local []wire.Proposal) (wire.Proposal, error) {
 	for _, o := range offered {
 		for _, l := range local {
 			if o.Protocol != l.Protocol {
@@ -338,7 +338,7 @@ func SelectProposal(offered, local []wire.Proposal) (wire.Proposal, error) {
 			}
 		}
 	}
-	return wire.Proposal{}, ErrNoProposalChosen
+	return wire.Proposal{}, errNoProposalChosen
 }
 
 func intersect(o, l wire.Proposal) (wire.Proposal, bool) {
@@ -376,10 +376,10 @@ func intersect(o, l wire.Proposal) (wire.Proposal, bool) {
 	return chosen, true
 }
 
-// CheckChosen is the initiator's check of a responder's answer: the chosen
+// checkChosen is the initiator's check of a responder's answer: the chosen
 // proposal must be one transform of each type out of the offered proposal
 // with the same number (RFC 7296 section 3.3.6).
-func CheckChosen(offered []wire.Proposal, chosen wire.Proposal) (Suite, error) {
+func checkChosen(offered []wire.Proposal, chosen wire.Proposal) (Suite, error) {
 	i := slices.IndexFunc(offered, func(p wire.Proposal) bool { return p.Number == chosen.Number })
 	if i < 0 {
 		return Suite{}, fmt.Errorf("peer chose proposal %d, which was not offered", chosen.Number)
@@ -400,5 +400,5 @@ func CheckChosen(offered []wire.Proposal, chosen wire.Proposal) (Suite, error) {
 			return Suite{}, fmt.Errorf("peer's choice lacks a %s transform", t.Type)
 		}
 	}
-	return SuiteOf(chosen)
+	return suiteOf(chosen)
 }

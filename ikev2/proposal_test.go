@@ -70,34 +70,34 @@ func TestParseProposalErrors(t *testing.T) {
 func TestSelectAndCheck(t *testing.T) {
 	offered := mustParse(t, "aes256gcm16-prfsha384-ecp384,aes128-aes256-sha256-sha1-modp2048-ecp256", wire.ProtoIKE)
 	local := mustParse(t, "aes256-sha1-ecp256,aes192-sha1-modp1024", wire.ProtoIKE)
-	chosen, err := SelectProposal(offered, local)
+	chosen, err := selectProposal(offered, local)
 	if err != nil {
 		t.Fatal(err)
 	}
-	suite, err := CheckChosen(offered, chosen)
+	suite, err := checkChosen(offered, chosen)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if chosen.Number != 2 || suite.String() != "aes256-sha1-prfsha1-ecp256" {
 		t.Fatalf("chose %d %s", chosen.Number, suite)
 	}
-	if _, err := SelectProposal(offered, mustParse(t, "aes192-sha1-modp1024", wire.ProtoIKE)); !errors.Is(err, ErrNoProposalChosen) {
+	if _, err := selectProposal(offered, mustParse(t, "aes192-sha1-modp1024", wire.ProtoIKE)); !errors.Is(err, errNoProposalChosen) {
 		t.Fatalf("got %v", err)
 	}
 	// A responder that answers with something not offered is caught.
 	bad := chosen
 	bad.Transforms = append([]wire.Transform{{Type: wire.TransformENCR, ID: wire.ENCR_3DES}}, chosen.Transforms[1:]...)
-	if _, err := CheckChosen(offered, bad); err == nil {
+	if _, err := checkChosen(offered, bad); err == nil {
 		t.Fatal("3DES was not offered but was accepted")
 	}
 	bad = chosen
 	bad.Number = 9
-	if _, err := CheckChosen(offered, bad); err == nil {
+	if _, err := checkChosen(offered, bad); err == nil {
 		t.Fatal("unknown proposal number accepted")
 	}
 	bad = chosen
 	bad.Transforms = chosen.Transforms[:len(chosen.Transforms)-1]
-	if _, err := CheckChosen(offered, bad); err == nil {
+	if _, err := checkChosen(offered, bad); err == nil {
 		t.Fatal("choice missing a transform type accepted")
 	}
 }
@@ -113,14 +113,14 @@ func TestSuiteProposalRoundTrip(t *testing.T) {
 		{"aes128gcm16", wire.ProtoESP},
 	} {
 		p := mustParse(t, c.s, c.proto)[0]
-		s, err := SuiteOf(p)
+		s, err := suiteOf(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if s.String() != c.s {
 			t.Errorf("suite string %q, want %q", s, c.s)
 		}
-		back, err := SuiteOf(s.Proposal(1, c.proto, nil))
+		back, err := suiteOf(s.Proposal(1, c.proto, nil))
 		if err != nil || back != s {
 			t.Errorf("%s: proposal round trip gave %v %v", c.s, back, err)
 		}

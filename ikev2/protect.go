@@ -9,17 +9,17 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
-// Protector seals outgoing and opens incoming SK and SKF payloads of one IKE
+// protector seals outgoing and opens incoming SK and SKF payloads of one IKE
 // SA, for one side of it.
-type Protector struct {
+type protector struct {
 	out, in *ikecrypto.SKCipher
 	rand    io.Reader
 }
 
-// NewProtector builds the protector of the initiator (when initiator is
+// newProtector builds the protector of the initiator (when initiator is
 // true) or of the responder: the initiator sends with SK_ei/SK_ai and
 // receives with SK_er/SK_ar (RFC 7296 section 2.14).
-func NewProtector(s Suite, keys *ikecrypto.IKEKeys, initiator bool, rand io.Reader) (*Protector, error) {
+func newProtector(s Suite, keys *ikecrypto.IKEKeys, initiator bool, rand io.Reader) (*protector, error) {
 	ei, ai, er, ar := keys.Ei, keys.Ai, keys.Er, keys.Ar
 	if !initiator {
 		ei, ai, er, ar = er, ar, ei, ai
@@ -32,11 +32,11 @@ func NewProtector(s Suite, keys *ikecrypto.IKEKeys, initiator bool, rand io.Read
 	if err != nil {
 		return nil, err
 	}
-	return &Protector{out: out, in: in, rand: rand}, nil
+	return &protector{out: out, in: in, rand: rand}, nil
 }
 
 // Seal encodes a message whose payloads all go inside one SK payload.
-func (p *Protector) Seal(h wire.Header, payloads []wire.Payload) ([]byte, error) {
+func (p *protector) Seal(h wire.Header, payloads []wire.Payload) ([]byte, error) {
 	inner, first, err := wire.AppendPayloads(nil, payloads)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (p *Protector) Seal(h wire.Header, payloads []wire.Payload) ([]byte, error)
 // seal encodes h with the single payload enc (SK or SKF) whose body
 // protects plaintext. The body is sized first so that the header and
 // payload lengths, which the ICV covers, are final before sealing.
-func (p *Protector) seal(h wire.Header, enc wire.Payload, plaintext []byte) ([]byte, error) {
+func (p *protector) seal(h wire.Header, enc wire.Payload, plaintext []byte) ([]byte, error) {
 	body := make([]byte, p.out.SealedLen(len(plaintext)))
 	switch e := enc.(type) {
 	case *wire.Encrypted:
@@ -67,7 +67,7 @@ func (p *Protector) seal(h wire.Header, enc wire.Payload, plaintext []byte) ([]b
 // Open decrypts the SK payload of a received message m, decoded from raw,
 // and returns its inner payloads. The SK payload is always last, so the
 // authenticated prefix is raw up to its body.
-func (p *Protector) Open(raw []byte, m *wire.Message) ([]wire.Payload, error) {
+func (p *protector) Open(raw []byte, m *wire.Message) ([]wire.Payload, error) {
 	sk, ok := lastPayload[*wire.Encrypted](m)
 	if !ok {
 		return nil, errors.New("ikev2: message has no SK payload")
@@ -81,7 +81,7 @@ func (p *Protector) Open(raw []byte, m *wire.Message) ([]wire.Payload, error) {
 
 // OpenFragment checks and decrypts one SKF payload (RFC 7383 section 2.6:
 // each fragment is verified on its own, before reassembly).
-func (p *Protector) OpenFragment(raw []byte, m *wire.Message) (*wire.EncryptedFragment, []byte, error) {
+func (p *protector) OpenFragment(raw []byte, m *wire.Message) (*wire.EncryptedFragment, []byte, error) {
 	f, ok := lastPayload[*wire.EncryptedFragment](m)
 	if !ok {
 		return nil, nil, errors.New("ikev2: message has no SKF payload")

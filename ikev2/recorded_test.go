@@ -26,8 +26,8 @@ type openedMessage struct {
 func openSession(t *testing.T, s *recorded.Session) (Suite, []openedMessage) {
 	t.Helper()
 	var suite Suite
-	var asInitiator, asResponder *Protector
-	var reasm [2]Reassembler // [0] what the initiator receives, [1] the responder
+	var asInitiator, asResponder *protector
+	var reasm [2]reassembler // [0] what the initiator receives, [1] the responder
 	var out []openedMessage
 	for _, d := range s.IKEMessages() {
 		m, err := wire.Decode(d.Payload)
@@ -40,15 +40,15 @@ func openSession(t *testing.T, s *recorded.Session) (Suite, []openedMessage) {
 				if !ok || len(sa.Proposals) != 1 {
 					t.Fatalf("%s: IKE_SA_INIT response without one chosen proposal", s.Name)
 				}
-				if suite, err = SuiteOf(sa.Proposals[0]); err != nil {
+				if suite, err = suiteOf(sa.Proposals[0]); err != nil {
 					t.Fatal(err)
 				}
 				k := s.IKE[0]
 				keys := &ikecrypto.IKEKeys{Ei: k.SKei, Er: k.SKer, Ai: k.SKai, Ar: k.SKar}
-				if asInitiator, err = NewProtector(suite, keys, true, nil); err != nil {
+				if asInitiator, err = newProtector(suite, keys, true, nil); err != nil {
 					t.Fatal(err)
 				}
-				if asResponder, err = NewProtector(suite, keys, false, nil); err != nil {
+				if asResponder, err = newProtector(suite, keys, false, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -172,7 +172,7 @@ func TestRecordedTamperDetected(t *testing.T) {
 	s := sessions[0]
 	suite, _ := openSession(t, s)
 	k := s.IKE[0]
-	p, err := NewProtector(suite, &ikecrypto.IKEKeys{Ei: k.SKei, Er: k.SKer, Ai: k.SKai, Ar: k.SKar}, false, nil)
+	p, err := newProtector(suite, &ikecrypto.IKEKeys{Ei: k.SKei, Er: k.SKer, Ai: k.SKai, Ar: k.SKar}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

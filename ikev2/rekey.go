@@ -27,10 +27,10 @@ func (sa *ikeSA) newIKESPI() uint64 {
 // initiated the rekey: that side is the new SA's original initiator.
 func (sa *ikeSA) successor(initiator bool, spiI, spiR uint64, now time.Time) *ikeSA {
 	return &ikeSA{
-		conn: sa.conn, c: sa.c, timers: sa.timers, initiator: initiator, spiI: spiI, spiR: spiR,
+		lineage: sa.lineage, c: sa.c, timers: sa.timers, initiator: initiator, spiI: spiI, spiR: spiR,
 		local: sa.local, remote: sa.remote, natt: sa.natt, behindNAT: sa.behindNAT, follow: sa.follow,
 		rfcFrag: sa.rfcFrag, ciscoFrag: sa.ciscoFrag, ciscoPeer: sa.ciscoPeer,
-		established: true, created: now, lastHeard: now,
+		state: stateEstablished, created: now, lastHeard: now,
 	}
 }
 
@@ -49,7 +49,7 @@ func (sa *ikeSA) rekeyKeys(next *ikeSA, suite Suite, gir, ni, nr []byte) error {
 // rekeyIKE starts an IKE SA rekey: a CREATE_CHILD_SA exchange with an IKE
 // proposal, a new SPI, nonce and key exchange.
 func (sa *ikeSA) rekeyIKE(now time.Time) {
-	sa.rekeying = true
+	sa.state = stateRekeying
 	spiI := sa.newIKESPI()
 	offered := make([]wire.Proposal, len(sa.c.IKEProposals))
 	for i, p := range sa.c.IKEProposals {
@@ -65,7 +65,9 @@ func (sa *ikeSA) rekeyIKE(now time.Time) {
 	ps := []wire.Payload{&wire.SA{Proposals: offered}, &wire.Nonce{Data: ni}, &wire.KE{Group: dh.Group(), Data: dh.PublicValue()}}
 	sa.emit(Progress{Stage: StageRekey, Detail: "IKE SA"})
 	sa.request(now, wire.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
-		sa.rekeying = false
+		if sa.state == stateRekeying {
+			sa.state = stateEstablished
+		}
 		if perr := notifyError(h.Exchange, rps); perr != nil {
 			if sa.peerNew != nil {
 				sa.adopt(now, sa.peerNew) // the peer's simultaneous rekey stands
@@ -89,7 +91,7 @@ func (sa *ikeSA) rekeyIKE(now time.Time) {
 			// Section 2.8.2: the new IKE SA made with the lowest nonce is
 			// deleted by the side that made it.
 			if low := lowest(ni, nr, col[0], col[1]); bytes.Equal(low, ni) || bytes.Equal(low, nr) {
-				sa.conn.addSA(next, now, false)
+				sa.lineage.addSA(next, now, false)
 				sa.adopt(now, sa.peerNew)
 				next.close(now)
 				return
@@ -107,7 +109,7 @@ func (sa *ikeSA) finishIKERekey(now time.Time, offered []wire.Proposal, spiI uin
 	if !ok || len(saP.Proposals) != 1 || len(saP.Proposals[0].SPI) != 8 {
 		return nil, nil, fmt.Errorf("%w: no single IKE proposal with an SPI", ErrProtocol)
 	}
-	suite, err := CheckChosen(offered, saP.Proposals[0])
+	suite, err := checkChosen(offered, saP.Proposals[0])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -129,10 +131,10 @@ func (sa *ikeSA) finishIKERekey(now time.Time, offered []wire.Proposal, spiI uin
 
 // adopt makes next the connection's current IKE SA; sa retires.
 func (sa *ikeSA) adopt(now time.Time, next *ikeSA) {
-	if !slices.Contains(sa.conn.sas, next) {
-		sa.conn.addSA(next, now, true)
+	if !slices.Contains(sa.lineage.sas, next) {
+		sa.lineage.addSA(next, now, true)
 	} else {
-		sa.conn.promote(next, now)
+		sa.lineage.promote(next, now)
 	}
 	if next.timers.IKERekey > 0 {
 		next.rekeyAt = now.Add(next.jitter(next.timers.IKERekey))
@@ -144,11 +146,11 @@ func (sa *ikeSA) adopt(now time.Time, next *ikeSA) {
 // SA once it has our answer.
 func (sa *ikeSA) answerIKERekey(now time.Time, ps []wire.Payload, saP *wire.SA) []wire.Payload {
 	local := sa.c.IKEProposals
-	chosen, err := SelectProposal(saP.Proposals, local)
+	chosen, err := selectProposal(saP.Proposals, local)
 	if err != nil || len(chosen.SPI) != 8 {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
 	}
-	suite, _ := SuiteOf(chosen)
+	suite, _ := suiteOf(chosen)
 	ke, ok := wire.Find[*wire.KE](ps)
 	n, ok2 := wire.Find[*wire.Nonce](ps)
 	if !ok || !ok2 || len(n.Data) < 16 || len(n.Data) > 256 {
@@ -171,10 +173,10 @@ func (sa *ikeSA) answerIKERekey(now time.Time, ps []wire.Payload, saP *wire.SA) 
 	if err := sa.rekeyKeys(next, suite, gir, n.Data, nr); err != nil {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
 	}
-	if sa.rekeying {
+	if sa.state == stateRekeying {
 		// Simultaneous rekey: settled when our own answer arrives.
 		sa.collision, sa.peerNew = [][]byte{n.Data, nr}, next
-		sa.conn.addSA(next, now, false)
+		sa.lineage.addSA(next, now, false)
 	} else {
 		sa.adopt(now, next)
 	}

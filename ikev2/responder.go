@@ -46,9 +46,9 @@ type EAPClient struct {
 	PRFHash         crypto.Hash
 }
 
-// ResponderConfig configures the headend side.
-type ResponderConfig struct {
-	Common
+// ServerConfig configures the headend side.
+type ServerConfig struct {
+	Config
 	Local netip.AddrPort
 
 	// Identity is IDr; Credentials sign our AUTH.
@@ -75,7 +75,7 @@ type ResponderConfig struct {
 // to them by SPI, and answers new IKE_SA_INIT requests statelessly until it
 // commits to a client.
 type Server struct {
-	cfg      ResponderConfig
+	cfg      ServerConfig
 	bySPI    map[uint64]*Session // our SPI (SPIr of SAs we answered, SPIi of rekeys we made)
 	halfOpen map[halfOpenKey]*Session
 	sessions map[*Session]bool
@@ -91,7 +91,7 @@ type halfOpenKey struct {
 // Session is one client of the headend.
 type Session struct {
 	srv     *Server
-	conn    conn
+	lineage lineage
 	sa      *ikeSA
 	key     halfOpenKey
 	msg1    []byte
@@ -112,8 +112,8 @@ type Session struct {
 }
 
 // NewServer checks cfg and makes a headend.
-func NewServer(cfg ResponderConfig) (*Server, error) {
-	if err := cfg.Common.fill(); err != nil {
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if err := cfg.Config.fill(); err != nil {
 		return nil, err
 	}
 	if cfg.Credentials == nil || len(cfg.Credentials.Chain) == 0 {
@@ -151,8 +151,8 @@ func (s *Server) flush(touched ...*Session) []Action {
 		}
 	}
 	for _, sess := range touched {
-		s.out = append(s.out, sess.conn.flush()...)
-		if sess.conn.done {
+		s.out = append(s.out, sess.lineage.flush()...)
+		if sess.lineage.done {
 			s.forget(sess)
 		}
 	}
@@ -182,12 +182,13 @@ func (s *Server) Sessions() int { return len(s.sessions) }
 // came UDP-encapsulated on the NAT-T port (its non-ESP marker removed):
 // the answers then go back that way (RFC 3948).
 func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, b []byte) []Action {
-	h, err := wire.DecodeHeader(b)
-	if err != nil {
+	d, ok := decodeDatagram(from, encap, b, s.cfg.Log)
+	if !ok {
 		return nil
 	}
+	h := &d.msg.Header
 	if h.Exchange == wire.IKE_SA_INIT && !h.IsResponse() && h.SPIr == 0 {
-		sess := s.handleInit(now, from, h, b)
+		sess := s.handleInit(now, d)
 		if sess == nil {
 			return s.flush(&Session{}) // only stateless answers
 		}
@@ -202,8 +203,8 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 	if sess == nil {
 		return nil
 	}
-	sess.conn.receive(now, from, encap, b)
-	if cur := sess.conn.current(); cur != nil {
+	sess.lineage.receive(now, d)
+	if cur := sess.lineage.current(); cur != nil {
 		sess.sa = cur
 	}
 	return s.flush(sess)
@@ -212,8 +213,8 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 // HandleTimeout runs what is due for every client.
 func (s *Server) HandleTimeout(now time.Time) []Action {
 	for sess := range s.sessions {
-		if d := sess.conn.deadline(); !d.IsZero() && !now.Before(d) {
-			sess.conn.timeout(now)
+		if d := sess.lineage.deadline(); !d.IsZero() && !now.Before(d) {
+			sess.lineage.timeout(now)
 		}
 	}
 	return s.flush()
@@ -223,7 +224,7 @@ func (s *Server) HandleTimeout(now time.Time) []Action {
 func (s *Server) NextDeadline() time.Time {
 	var d time.Time
 	for sess := range s.sessions {
-		if t := sess.conn.deadline(); !t.IsZero() && (d.IsZero() || t.Before(d)) {
+		if t := sess.lineage.deadline(); !t.IsZero() && (d.IsZero() || t.Before(d)) {
 			d = t
 		}
 	}
@@ -233,7 +234,7 @@ func (s *Server) NextDeadline() time.Time {
 // Close deletes every client's IKE SA.
 func (s *Server) Close(now time.Time) []Action {
 	for sess := range s.sessions {
-		sess.conn.close(now)
+		sess.lineage.close(now)
 	}
 	return s.flush()
 }
@@ -260,7 +261,7 @@ func (s *Server) reject(from netip.AddrPort, h wire.Header, n *wire.Notify) {
 func (s *Server) halfOpenCount() int {
 	n := 0
 	for sess := range s.sessions {
-		if !sess.sa.established {
+		if sess.sa.state == stateHalfOpen {
 			n++
 		}
 	}
@@ -269,17 +270,13 @@ func (s *Server) halfOpenCount() int {
 
 // handleInit answers an IKE_SA_INIT request; it returns the session it
 // created or found, nil when it answered statelessly or dropped it.
-func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b []byte) *Session {
+func (s *Server) handleInit(now time.Time, d received) *Session {
+	m, from, h := d.msg, d.from, d.msg.Header
 	key := halfOpenKey{h.SPIi, from}
 	if sess := s.halfOpen[key]; sess != nil {
 		// A retransmission: the session answers from its cache.
-		sess.conn.receive(now, from, false, b)
+		sess.lineage.receive(now, d)
 		return sess
-	}
-	m, err := wire.Decode(b)
-	if err != nil {
-		s.cfg.Log("IKE_SA_INIT from %s: %v", from, err)
-		return nil
 	}
 	nonce, ok := wire.Find[*wire.Nonce](m.Payloads)
 	if !ok || len(nonce.Data) < 16 || len(nonce.Data) > 256 {
@@ -303,33 +300,32 @@ func (s *Server) handleInit(now time.Time, from netip.AddrPort, h wire.Header, b
 		s.reject(from, h, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
 		return nil
 	}
-	chosen, err := SelectProposal(saP.Proposals, s.cfg.IKEProposals)
+	chosen, err := selectProposal(saP.Proposals, s.cfg.IKEProposals)
 	if err != nil {
 		s.reject(from, h, &wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN})
 		return nil
 	}
-	suite, _ := SuiteOf(chosen)
+	suite, _ := suiteOf(chosen)
 	ke, ok := wire.Find[*wire.KE](m.Payloads)
 	if !ok || ke.Group != suite.DH {
 		s.reject(from, h, invalidKE(suite.DH))
 		return nil
 	}
 
-	sess := &Session{srv: s, key: key, msg1: b, ni: nonce.Data}
-	sess.conn.c = &s.cfg.Common
-	sess.conn.onSA = func(sa *ikeSA) {
+	sess := &Session{srv: s, key: key, msg1: d.raw, ni: nonce.Data}
+	sess.lineage.onSA = func(sa *ikeSA) {
 		if sa.initiator {
 			s.bySPI[sa.spiI] = sess
 		} else {
 			s.bySPI[sa.spiR] = sess
 		}
 	}
-	sa := &ikeSA{c: &s.cfg.Common, timers: s.cfg.Timers, spiI: h.SPIi, local: s.cfg.Local, remote: from,
+	sa := &ikeSA{c: &s.cfg.Config, timers: s.cfg.Timers, spiI: h.SPIi, local: s.cfg.Local, remote: from,
 		created: now, lastHeard: now, follow: true}
-	sa.conn = &sess.conn
+	sa.lineage = &sess.lineage
 	sa.spiR = sa.newIKESPI()
 	sa.handleSetup = sess.handleAuth
-	sess.conn.addSA(sa, now, true)
+	sess.lineage.addSA(sa, now, true)
 	sess.sa = sa
 	s.sessions[sess] = true
 	s.halfOpen[key] = sess

@@ -31,17 +31,17 @@ func authFailed() []wire.Payload {
 
 // handleAuth answers IKE_AUTH requests (RFC 7296 sections 1.2 and 2.16).
 // A failure answers AUTHENTICATION_FAILED and ends the SA once sent.
-func (sess *Session) handleAuth(now time.Time, h wire.Header, ps []wire.Payload) []wire.Payload {
+func (sess *Session) handleAuth(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error) {
 	sa, cfg := sess.sa, &sess.srv.cfg
 	if h.Exchange != wire.IKE_AUTH {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
+		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}, nil
 	}
 	out, err := sess.auth1(now, ps)
 	if err != nil {
 		cfg.Log("IKE_AUTH from %s: %v", sa.remote, err)
-		sa.endAfter(fmt.Errorf("%w: %v", ErrAuthFailed, err))
+		return out, fmt.Errorf("%w: %v", ErrAuthFailed, err)
 	}
-	return out
+	return out, nil
 }
 
 func (sess *Session) auth1(now time.Time, ps []wire.Payload) ([]wire.Payload, error) {
@@ -169,11 +169,11 @@ func (sess *Session) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 func (sess *Session) finish(now time.Time, out []wire.Payload) ([]wire.Payload, error) {
 	sa, cfg := sess.sa, &sess.srv.cfg
 	local := childProposals(cfg.ESPProposals, 0, false)
-	chosen, err := SelectProposal(sess.offered.Proposals, local)
+	chosen, err := selectProposal(sess.offered.Proposals, local)
 	if err != nil || len(chosen.SPI) != 4 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}, fmt.Errorf("CHILD SA: %v", ErrNoProposalChosen)
+		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}, fmt.Errorf("CHILD SA: %v", errNoProposalChosen)
 	}
-	suite, _ := SuiteOf(chosen)
+	suite, _ := suiteOf(chosen)
 	info := ClientInfo{Remote: sa.remote, ID: sess.idi, User: sess.user}
 	if g, ok := sess.auth.(interface{ Group() string }); ok {
 		info.Group = g.Group()
@@ -206,7 +206,7 @@ func (sess *Session) finish(now time.Time, out []wire.Payload) ([]wire.Payload, 
 		&wire.SA{Proposals: []wire.Proposal{chosen}},
 		&wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: c.TSi}},
 		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: c.TSr}})
-	sa.established = true
+	sa.state = stateEstablished
 	delete(sess.srv.halfOpen, sess.key)
 	if sa.timers.IKERekey > 0 {
 		sa.rekeyAt = now.Add(sa.jitter(sa.timers.IKERekey))

@@ -116,7 +116,7 @@ func TestChildRekeyBothDirections(t *testing.T) {
 		var acts []Action
 		if byServer {
 			for sess := range n.server.sessions {
-				for _, c := range sess.conn.children {
+				for _, c := range sess.lineage.children {
 					c.rekeyAt = n.now
 				}
 			}
@@ -143,7 +143,7 @@ func TestSimultaneousChildRekey(t *testing.T) {
 	for seed := 0; seed < 8; seed++ {
 		n := connect(t, alice)
 		for sess := range n.server.sessions {
-			for _, c := range sess.conn.children {
+			for _, c := range sess.lineage.children {
 				c.rekeyAt = n.now
 			}
 		}
@@ -165,10 +165,10 @@ func TestSimultaneousChildRekey(t *testing.T) {
 func TestIKERekeyBothDirections(t *testing.T) {
 	for _, byServer := range []bool{false, true} {
 		n := connect(t, alice)
-		oldSPI := n.client.conn.current().spiI
+		oldSPI := n.client.lineage.current().spiI
 		if byServer {
 			for sess := range n.server.sessions {
-				sess.conn.current().rekeyAt = n.now
+				sess.lineage.current().rekeyAt = n.now
 			}
 			n.handle(true, n.server.HandleTimeout(n.now))
 		} else {
@@ -178,12 +178,12 @@ func TestIKERekeyBothDirections(t *testing.T) {
 		if n.closed(false) != nil || n.closed(true) != nil {
 			t.Fatalf("byServer=%v: closed: %v %v", byServer, n.closed(false), n.closed(true))
 		}
-		cur := n.client.conn.current()
-		if cur.spiI == oldSPI || len(n.client.conn.sas) != 1 {
-			t.Fatalf("byServer=%v: client has %d IKE SAs, current SPIi %x (old %x)", byServer, len(n.client.conn.sas), cur.spiI, oldSPI)
+		cur := n.client.lineage.current()
+		if cur.spiI == oldSPI || len(n.client.lineage.sas) != 1 {
+			t.Fatalf("byServer=%v: client has %d IKE SAs, current SPIi %x (old %x)", byServer, len(n.client.lineage.sas), cur.spiI, oldSPI)
 		}
 		for sess := range n.server.sessions {
-			if len(sess.conn.sas) != 1 || sess.conn.current().spiI != cur.spiI || sess.conn.current().spiR != cur.spiR {
+			if len(sess.lineage.sas) != 1 || sess.lineage.current().spiI != cur.spiI || sess.lineage.current().spiR != cur.spiR {
 				t.Fatalf("byServer=%v: headend's IKE SAs do not match", byServer)
 			}
 		}
@@ -204,7 +204,7 @@ func TestSimultaneousIKERekey(t *testing.T) {
 	for seed := 0; seed < 8; seed++ {
 		n := connect(t, alice)
 		for sess := range n.server.sessions {
-			sess.conn.current().rekeyAt = n.now
+			sess.lineage.current().rekeyAt = n.now
 		}
 		n.handle(false, n.client.RekeyIKE(n.now))
 		n.handle(true, n.server.HandleTimeout(n.now))
@@ -215,13 +215,13 @@ func TestSimultaneousIKERekey(t *testing.T) {
 		if n.closed(false) != nil || n.closed(true) != nil {
 			t.Fatalf("seed %d: closed: %v %v", seed, n.closed(false), n.closed(true))
 		}
-		cur := n.client.conn.current()
-		if len(n.client.conn.sas) != 1 {
-			t.Fatalf("seed %d: client keeps %d IKE SAs", seed, len(n.client.conn.sas))
+		cur := n.client.lineage.current()
+		if len(n.client.lineage.sas) != 1 {
+			t.Fatalf("seed %d: client keeps %d IKE SAs", seed, len(n.client.lineage.sas))
 		}
 		for sess := range n.server.sessions {
-			if len(sess.conn.sas) != 1 || sess.conn.current().spiI != cur.spiI {
-				t.Fatalf("seed %d: headend has %d IKE SAs, current differs", seed, len(sess.conn.sas))
+			if len(sess.lineage.sas) != 1 || sess.lineage.current().spiI != cur.spiI {
+				t.Fatalf("seed %d: headend has %d IKE SAs, current differs", seed, len(sess.lineage.sas))
 			}
 		}
 		checkChildPair(t, n)
@@ -310,14 +310,14 @@ func TestHalfOpenLimit(t *testing.T) {
 
 func TestUnknownCriticalPayloadAnswered(t *testing.T) {
 	n := connect(t, alice)
-	sa := n.client.conn.current()
+	sa := n.client.lineage.current()
 	sa.request(n.now, wire.INFORMATIONAL, []wire.Payload{&wire.Unknown{PType: 250, Critical: true, Data: []byte("x")}},
 		func(_ time.Time, _ wire.Header, ps []wire.Payload) {
 			if nt, ok := wire.FindNotify(ps, wire.UNSUPPORTED_CRITICAL_PAYLOAD); !ok || len(nt.Data) != 1 || nt.Data[0] != 250 {
 				t.Errorf("answer %v", ps)
 			}
 		})
-	n.handle(false, n.client.conn.flush())
+	n.handle(false, n.client.lineage.flush())
 	n.run(time.Minute, func() bool { return len(n.queue) == 0 && sa.pending == nil })
 	if n.closed(false) != nil || n.closed(true) != nil {
 		t.Fatal("an unsupported critical payload closed the SA")
@@ -333,7 +333,7 @@ func TestForgedDatagramDoesNotMovePeer(t *testing.T) {
 		sess = s
 	}
 	want := sess.sa.remote
-	sa := n.client.conn.current()
+	sa := n.client.lineage.current()
 	forged := &wire.Message{Header: wire.Header{SPIi: sa.spiI, SPIr: sa.spiR, Exchange: wire.INFORMATIONAL,
 		Flags: wire.FlagInitiator, MessageID: sa.nextID}, Payloads: []wire.Payload{&wire.Encrypted{Data: make([]byte, 64)}}}
 	b, _ := forged.Encode()
@@ -366,7 +366,7 @@ func TestRekeyTrafficSelectorOrientation(t *testing.T) {
 	for s := range n.server.sessions {
 		sess = s
 	}
-	sess.conn.children[0].rekeyAt = n.now
+	sess.lineage.children[0].rekeyAt = n.now
 	n.handle(true, n.server.HandleTimeout(n.now))
 	req := sess.sa.pending
 	if req == nil || req.exchange != wire.CREATE_CHILD_SA {
@@ -396,7 +396,7 @@ func TestForcedEncapsulation(t *testing.T) {
 			t.Fatalf("the headend did not move to NAT-T: natt=%v remote=%s", s.sa.natt, s.sa.remote)
 		}
 	}
-	if sa := n.client.conn.current(); !sa.natt || sa.remote.Port() != 4500 {
+	if sa := n.client.lineage.current(); !sa.natt || sa.remote.Port() != 4500 {
 		t.Fatalf("the client did not move to NAT-T: %s", sa.remote)
 	}
 }

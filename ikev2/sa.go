@@ -47,7 +47,7 @@ func (e *PeerError) Is(target error) bool {
 // cached last response, fragmentation, liveness checks, CHILD SAs and the
 // informational and rekey exchanges once established.
 type ikeSA struct {
-	c         *Common
+	c         *Config
 	timers    Timers
 	initiator bool // the original initiator of this IKE SA
 	spiI      uint64
@@ -64,12 +64,12 @@ type ikeSA struct {
 	suite Suite
 	prf   *ikecrypto.PRF
 	keys  *ikecrypto.IKEKeys
-	prot  *Protector
+	prot  *protector
 
 	rfcFrag   bool // both sent IKEV2_FRAGMENTATION_SUPPORTED
 	ciscoFrag bool // the peer sent the Cisco FRAGMENTATION vendor ID
-	reasm     Reassembler
-	cisco     CiscoReassembler
+	reasm     reassembler
+	cisco     ciscoReassembler
 	fragID    uint16
 	ciscoPeer bool
 
@@ -82,30 +82,58 @@ type ikeSA struct {
 	cached     [][]byte
 	haveCached bool
 
-	established bool
-	closing     bool
-	closed      bool
-	rekeying    bool     // our IKE SA rekey is in flight
-	collision   [][]byte // nonces of the peer's simultaneous IKE SA rekey
-	peerNew     *ikeSA   // the SA the peer's simultaneous rekey made
-	retired     bool     // rekeyed: only its Delete remains
-	retiredAt   time.Time
-	// endAfterAnswer ends the SA with endErr once the current request is
-	// answered: the peer deleted it, or its authentication failed.
-	endAfterAnswer bool
-	endErr         error
-	created        time.Time
-	lastHeard      time.Time
-	rekeyAt        time.Time
+	state     saState  // see saState; retiredAt is when it became retired
+	collision [][]byte // nonces of the peer's simultaneous IKE SA rekey
+	peerNew   *ikeSA   // the SA the peer's simultaneous rekey made
+	retiredAt time.Time
+	created   time.Time
+	lastHeard time.Time
+	rekeyAt   time.Time
 
 	lastReply *inbound // the reply being handled, for its raw octets
 
-	// conn owns this IKE SA, its successors and the CHILD SAs.
-	conn *conn
+	// lineage owns this IKE SA, its successors and the CHILD SAs.
+	lineage *lineage
 	// handleSetup answers the peer's requests before establishment; set
-	// by the responder role.
-	handleSetup func(now time.Time, h wire.Header, ps []wire.Payload) []wire.Payload
+	// by the responder role. A non-nil error ends the SA once the answer
+	// is sent.
+	handleSetup func(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error)
 }
+
+// saState is where an IKE SA is in its life. Only the lineage's current SA
+// starts exchanges of its own; the others wait for their Delete.
+//
+//	halfOpen ──IKE_AUTH done──▶ established ◀──our IKE SA rekey──▶ rekeying
+//	established, rekeying ──a successor takes over──▶ retired
+//	retired ──promoted: it won a rekey collision (2.8.2)──▶ established
+//	established, rekeying, retired ──our Delete sent──▶ closing
+//	any ──Delete answered either way, failure, timeout──▶ closed
+type saState uint8
+
+const (
+	// stateHalfOpen: IKE_SA_INIT and IKE_AUTH are under way (sections
+	// 1.2, 2.16); the setup timer runs.
+	stateHalfOpen saState = iota
+	// stateEstablished: the SA is up and may start exchanges: rekeys,
+	// liveness checks (section 2.4).
+	stateEstablished
+	// stateRekeying: our CREATE_CHILD_SA rekeying this IKE SA is in
+	// flight (section 1.3.2); a rekey by the peer meanwhile is a collision
+	// (section 2.8.2).
+	stateRekeying
+	// stateRetired: a rekey replaced the SA (section 2.18); it starts
+	// nothing and answers until the Delete of it, which the side that
+	// initiated the rekey sends, or which we send after HalfOpen.
+	stateRetired
+	// stateClosing: our Delete of the SA is in flight (section 1.4.1);
+	// its answer or the end of retransmissions closes it.
+	stateClosing
+	// stateClosed: gone; nothing is sent or received any more.
+	stateClosed
+)
+
+// up reports whether the SA finished IKE_AUTH and is not closed.
+func (s saState) up() bool { return s != stateHalfOpen && s != stateClosed }
 
 // request is one of our requests, sent or queued.
 type request struct {
@@ -118,7 +146,7 @@ type request struct {
 	deadline  time.Time
 }
 
-func (sa *ikeSA) emit(a ...Action) { sa.conn.out = append(sa.conn.out, a...) }
+func (sa *ikeSA) emit(a ...Action) { sa.lineage.out = append(sa.lineage.out, a...) }
 
 func (sa *ikeSA) logf(format string, args ...any) {
 	sa.c.Log("IKE SA %016x/%016x: "+format, append([]any{sa.spiI, sa.spiR}, args...)...)
@@ -153,10 +181,10 @@ func (sa *ikeSA) encode(h wire.Header, ps []wire.Payload) ([][]byte, error) {
 	}
 	switch {
 	case sa.rfcFrag:
-		return sa.prot.FragmentMessage(h, ps, sa.c.FragmentSize)
+		return sa.prot.fragmentMessage(h, ps, sa.c.FragmentSize)
 	case sa.ciscoFrag:
 		sa.fragID++
-		return CiscoFragment(msg, sa.fragID, sa.c.FragmentSize)
+		return ciscoFragment(msg, sa.fragID, sa.c.FragmentSize)
 	}
 	return [][]byte{msg}, nil
 }
@@ -205,180 +233,33 @@ func (sa *ikeSA) respond(h wire.Header, ps []wire.Payload) {
 	sa.send(ds)
 }
 
-// inbound is a received message after decryption and reassembly.
-type inbound struct {
-	h   wire.Header
-	ps  []wire.Payload
-	raw []byte // the whole message, for IKE_SA_INIT (its octets are signed)
-}
-
-// receive checks, decrypts and reassembles a datagram of this IKE SA.
-// It returns nil when there is nothing for the exchange logic: a fragment
-// that does not complete a message, a retransmitted request (answered from
-// the cache), or something to drop.
-func (sa *ikeSA) receive(now time.Time, from netip.AddrPort, encap bool, b []byte) *inbound {
-	h, err := wire.DecodeHeader(b)
-	if err != nil {
-		sa.logf("dropping datagram from %s: %v", from, err)
-		return nil
-	}
-	if h.NextPayload == wire.PayloadCiscoFragment {
-		m, err := wire.Decode(b)
-		if err != nil || len(m.Payloads) != 1 {
-			sa.logf("dropping Cisco fragment from %s: %v", from, err)
-			return nil
-		}
-		whole, err := sa.cisco.Add(now, m.Payloads[0].(*wire.CiscoFragment))
-		if err != nil {
-			sa.logf("Cisco fragment from %s: %v", from, err)
-		}
-		if whole == nil {
-			return nil
-		}
-		return sa.receive(now, from, encap, whole)
-	}
-	if h.IsResponse() {
-		if sa.pending == nil || h.MessageID != sa.pending.id {
-			return nil // late or unsolicited (section 2.3)
-		}
-	} else {
-		if sa.haveCached && h.MessageID == sa.cachedID {
-			// A retransmitted request: resend the response once per
-			// whole message (for fragments, on the first one only,
-			// RFC 7383 section 2.6.1).
-			if m, err := wire.Decode(b); err == nil {
-				if f, ok := lastPayload[*wire.EncryptedFragment](m); !ok || f.Number == 1 {
-					sa.send(sa.cached)
-				}
-			}
-			return nil
-		}
-		if h.MessageID != sa.peerNext {
-			sa.logf("dropping request #%d, expecting #%d", h.MessageID, sa.peerNext)
-			return nil
-		}
-	}
-	m, err := wire.Decode(b)
-	if err != nil {
-		sa.logf("dropping %s: %v", &h, err)
-		return nil
-	}
-	if h.Exchange == wire.IKE_SA_INIT {
-		if sa.prot != nil {
-			return nil // a late IKE_SA_INIT retransmission
-		}
-		sa.lastHeard = now
-		return &inbound{h: h, ps: m.Payloads, raw: b}
-	}
-	var ps []wire.Payload
-	switch m.Payloads[len(m.Payloads)-1].(type) {
-	case *wire.Encrypted:
-		ps, err = sa.prot.Open(b, m)
-	case *wire.EncryptedFragment:
-		f, plain, ferr := sa.prot.OpenFragment(b, m)
-		if ferr != nil {
-			sa.logf("dropping fragment: %v", ferr)
-			return nil
-		}
-		done, first, inner, rerr := sa.reasm.Add(now, h, f, plain)
-		if rerr != nil {
-			sa.logf("fragment of %s: %v", &h, rerr)
-		}
-		if !done {
-			return nil
-		}
-		ps, err = wire.DecodePayloads(first, inner)
-	default:
-		sa.logf("dropping unprotected %s", &h)
-		return nil
-	}
-	var uc *wire.UnsupportedCriticalPayloadError
-	switch {
-	case errors.As(err, &uc) && !h.IsResponse():
-		sa.peerNext++
-		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: wire.UNSUPPORTED_CRITICAL_PAYLOAD, Data: []byte{byte(uc.Type)}}})
-		return nil
-	case errors.Is(err, ikecrypto.ErrIntegrity), errors.Is(err, ikecrypto.ErrMalformed):
-		sa.logf("dropping %s: %v", &h, err) // section 2.21.2: drop silently
-		return nil
-	case err != nil && !h.IsResponse():
-		sa.peerNext++
-		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}})
-		return nil
-	case err != nil:
-		sa.fail(fmt.Errorf("%w: malformed %s: %v", ErrProtocol, &h, err))
-		return nil
-	}
-	sa.lastHeard = now
-	if sa.follow && (encap || !sa.natt) && (from != sa.remote || encap != sa.natt) {
-		// RFC 7296 section 2.23: the side not behind a NAT follows the
-		// peer's address and port as the NAT changes them, and moves to
-		// UDP encapsulation when the peer does (never back); only an
-		// authenticated message may move it.
-		sa.logf("peer moved from %s to %s (NAT-T %v)", sa.remote, from, encap)
-		sa.remote, sa.natt = from, sa.natt || encap
-		if len(sa.conn.children) > 0 {
-			for _, c := range sa.conn.children {
-				c.Remote = sa.remote
-			}
-			sa.emit(PeerMoved{Children: slices.Clone(sa.conn.children)})
-		}
-	}
-	return &inbound{h: h, ps: ps}
-}
-
-// dispatch hands a received message to its reply handler or to the role's
-// request handler, and keeps the window moving.
-func (sa *ikeSA) dispatch(now time.Time, in *inbound) {
-	if in.h.IsResponse() {
-		r := sa.pending
-		sa.pending = nil
-		if r.onReply != nil {
-			sa.lastReply = in
-			r.onReply(now, in.h, in.ps)
-		}
-		if sa.pending == nil && len(sa.queue) > 0 && !sa.closed {
-			next := sa.queue[0]
-			sa.queue = sa.queue[1:]
-			sa.transmit(now, next)
-		}
-		return
-	}
-	sa.peerNext++
-	var resp []wire.Payload
-	if sa.established {
-		resp = sa.answer(now, in.h, in.ps)
-	} else if sa.handleSetup != nil {
-		resp = sa.handleSetup(now, in.h, in.ps)
-	} else {
-		sa.logf("dropping %s request before establishment", in.h.Exchange)
-		return
-	}
-	sa.respond(in.h, resp)
-	if sa.endAfterAnswer {
-		sa.fail(sa.endErr)
-	}
-}
-
-// endAfter ends the SA with err once the request being handled is answered.
-func (sa *ikeSA) endAfter(err error) { sa.endAfterAnswer, sa.endErr = true, err }
-
-// retire marks sa as replaced by a rekey.
+// retire marks sa as replaced by a rekey (section 2.18). An SA whose
+// Delete is already in flight stays closing.
 func (sa *ikeSA) retire(now time.Time) {
-	if !sa.retired {
-		sa.retired, sa.retiredAt = true, now
+	switch sa.state {
+	case stateEstablished, stateRekeying:
+		sa.state, sa.retiredAt = stateRetired, now
+	}
+}
+
+// promote makes a retired SA live again: the winner of a rekey collision
+// that was first added as the loser.
+func (sa *ikeSA) promote() {
+	if sa.state == stateRetired {
+		sa.state = stateEstablished
 	}
 }
 
 // fail ends the IKE SA with err. Ending the current IKE SA ends the
 // connection; a retired or losing one just goes.
 func (sa *ikeSA) fail(err error) {
-	if sa.closed {
+	if sa.state == stateClosed {
 		return
 	}
-	sa.closed = true
+	retired := sa.state == stateRetired
+	sa.state = stateClosed
 	sa.pending, sa.queue = nil, nil
-	sa.conn.dropSA(sa, err)
+	sa.lineage.dropSA(sa, retired, err)
 }
 
 // deadline returns the earliest time something is due.
@@ -389,28 +270,29 @@ func (sa *ikeSA) deadline() time.Time {
 			d = t
 		}
 	}
-	if sa.closed {
+	if sa.state == stateClosed {
 		return d
 	}
 	if sa.pending != nil {
 		earliest(sa.pending.deadline)
 	}
-	if !sa.established {
+	if sa.state == stateHalfOpen {
 		earliest(sa.created.Add(sa.timers.HalfOpen))
 		return d
 	}
 	if sa.timers.DPD > 0 && sa.pending == nil {
 		earliest(sa.lastHeard.Add(sa.timers.DPD))
 	}
-	if sa.retired {
+	switch sa.state {
+	case stateRetired:
 		earliest(sa.retiredAt.Add(sa.timers.HalfOpen))
-		return d
-	}
-	if sa.pending == nil && !sa.closing {
-		earliest(sa.rekeyAt)
-		for _, c := range sa.conn.children {
-			if !c.rekeying && !c.replaced {
-				earliest(c.rekeyAt)
+	case stateEstablished, stateRekeying:
+		if sa.pending == nil {
+			earliest(sa.rekeyAt)
+			for _, c := range sa.lineage.children {
+				if !c.rekeying && !c.replaced {
+					earliest(c.rekeyAt)
+				}
 			}
 		}
 	}
@@ -419,7 +301,7 @@ func (sa *ikeSA) deadline() time.Time {
 
 // timeout handles whatever is due at now.
 func (sa *ikeSA) timeout(now time.Time) {
-	if sa.closed {
+	if sa.state == stateClosed {
 		return
 	}
 	if r := sa.pending; r != nil && !now.Before(r.deadline) {
@@ -429,33 +311,35 @@ func (sa *ikeSA) timeout(now time.Time) {
 		}
 		sa.retransmit(now)
 	}
-	if !sa.established {
+	switch sa.state {
+	case stateHalfOpen:
 		if !now.Before(sa.created.Add(sa.timers.HalfOpen)) {
 			sa.fail(ErrSetupTimeout)
 		}
-		return
-	}
-	if sa.retired && sa.pending == nil && !now.Before(sa.retiredAt.Add(sa.timers.HalfOpen)) {
-		// The peer did not delete a retired SA it should have: do it.
-		sa.close(now)
-		return
-	}
-	if sa.pending != nil || sa.closing || sa.retired || sa.rekeying {
-		return
-	}
-	switch {
-	case !sa.rekeyAt.IsZero() && !now.Before(sa.rekeyAt):
-		sa.rekeyIKE(now)
-	case sa.dueChild(now) != nil:
-		sa.rekeyChild(now, sa.dueChild(now))
-	case sa.timers.DPD > 0 && !now.Before(sa.lastHeard.Add(sa.timers.DPD)):
-		// Liveness check: an empty INFORMATIONAL request (section 2.4).
-		sa.request(now, wire.INFORMATIONAL, nil, nil)
+	case stateRetired:
+		if sa.pending == nil && !now.Before(sa.retiredAt.Add(sa.timers.HalfOpen)) {
+			// The peer did not delete a retired SA it should have
+			// (section 2.8): do it.
+			sa.close(now)
+		}
+	case stateEstablished:
+		if sa.pending != nil {
+			return // a window of one (section 2.3)
+		}
+		switch {
+		case !sa.rekeyAt.IsZero() && !now.Before(sa.rekeyAt):
+			sa.rekeyIKE(now)
+		case sa.dueChild(now) != nil:
+			sa.rekeyChild(now, sa.dueChild(now))
+		case sa.timers.DPD > 0 && !now.Before(sa.lastHeard.Add(sa.timers.DPD)):
+			// Liveness check: an empty INFORMATIONAL request (section 2.4).
+			sa.request(now, wire.INFORMATIONAL, nil, nil)
+		}
 	}
 }
 
 func (sa *ikeSA) dueChild(now time.Time) *ChildSA {
-	for _, c := range sa.conn.children {
+	for _, c := range sa.lineage.children {
 		if !c.rekeying && !c.replaced && !c.rekeyAt.IsZero() && !now.Before(c.rekeyAt) {
 			return c
 		}
@@ -467,17 +351,16 @@ func (sa *ikeSA) dueChild(now time.Time) *ChildSA {
 // its CHILD SAs (section 1.4.1). The peer's answer, or its absence after
 // the retransmissions, ends the SA.
 func (sa *ikeSA) close(now time.Time) {
-	if sa.closed || sa.closing {
+	switch sa.state {
+	case stateClosed, stateClosing:
 		return
-	}
-	if !sa.established {
+	case stateHalfOpen:
 		sa.fail(nil)
 		return
-	}
-	sa.closing = true
-	if !sa.retired {
+	case stateEstablished, stateRekeying:
 		sa.emit(Progress{Stage: StageClosing})
 	}
+	sa.state = stateClosing
 	sa.queue = nil
 	del := []wire.Payload{&wire.Delete{Protocol: wire.ProtoIKE}}
 	done := func(time.Time, wire.Header, []wire.Payload) { sa.fail(nil) }
@@ -559,7 +442,7 @@ func (sa *ikeSA) setKeys(suite Suite, skeyseed, ni, nr []byte) error {
 	if err != nil {
 		return err
 	}
-	prot, err := NewProtector(suite, keys, sa.initiator, sa.c.Rand)
+	prot, err := newProtector(suite, keys, sa.initiator, sa.c.Rand)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func newCodecSession(t *testing.T, proposal string) *codecSession {
 	if err != nil {
 		t.Fatal(err)
 	}
-	suite, err := SuiteOf(ps[0])
+	suite, err := suiteOf(ps[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,18 +118,18 @@ func TestTsharkAgrees(t *testing.T) {
 	for _, proposal := range []string{"aes256-sha256-modp2048", "aes128-sha1-curve25519", "aes256gcm16-prfsha384-ecp384"} {
 		t.Run(proposal, func(t *testing.T) {
 			s := newCodecSession(t, proposal)
-			initiator, err := NewProtector(s.suite, s.keys, true, rand.Reader)
+			initiator, err := newProtector(s.suite, s.keys, true, rand.Reader)
 			if err != nil {
 				t.Fatal(err)
 			}
-			responder, _ := NewProtector(s.suite, s.keys, false, rand.Reader)
+			responder, _ := newProtector(s.suite, s.keys, false, rand.Reader)
 			h := wire.Header{SPIi: s.spiI, SPIr: s.spiR, Exchange: wire.IKE_AUTH, Flags: wire.FlagInitiator, MessageID: 1}
 			req, err := initiator.Seal(h, typicalAuthRequest())
 			if err != nil {
 				t.Fatal(err)
 			}
 			h.Flags = wire.FlagResponse
-			frags, err := responder.FragmentMessage(h, bigAuthResponse(), 1280)
+			frags, err := responder.fragmentMessage(h, bigAuthResponse(), 1280)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -108,7 +108,7 @@ func TestForgetWithoutKeyring(t *testing.T) {
 type memPlane struct {
 	mu    sync.Mutex
 	srv   *ikev2.Server
-	onIKE func(netip.AddrPort, []byte)
+	onIKE func(netip.AddrPort, bool, []byte)
 }
 
 var (
@@ -141,7 +141,7 @@ func (p *memPlane) deliver(acts []ikev2.Action) {
 				port = 4500
 			}
 			for _, d := range s.Datagrams {
-				p.onIKE(netip.AddrPortFrom(memHeadend, port), d)
+				p.onIKE(netip.AddrPortFrom(memHeadend, port), s.Encap, d)
 			}
 		}
 	}
@@ -211,7 +211,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rc, err := pol.ResponderConfig()
+			rc, err := pol.ServerConfig()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -156,8 +156,9 @@ type AnyConnectPeer struct {
 	Prompt   func(*Form) (FormAnswer, error)
 
 	// Certificates is the client chain, leaf first, sent when the headend
-	// asks for a certificate. SignInit returns the signature of TLV 1; only
-	// the IKE layer knows the signed octets.
+	// asks for a certificate. The signature of TLV 1 covers what only the
+	// IKE layer knows: it comes from SignInit when set, otherwise from the
+	// PeerSession's IKEBinding.
 	Certificates []*x509.Certificate
 	SignInit     func() ([]byte, error)
 
@@ -168,6 +169,7 @@ type AnyConnectPeer struct {
 	Host     string // headend host, passed to HostScan
 
 	state    acPeerState
+	ike      IKEBinding // of the Request being answered
 	known    map[string]string
 	opaque   *etree.Element
 	pending  *acPending
@@ -193,6 +195,13 @@ func (p *AnyConnectPeer) Pending() *NeedInput {
 		return nil
 	}
 	return &NeedInput{Identifier: p.pending.id, Form: p.pending.form, Missing: p.pending.form.Missing(nil)}
+}
+
+// respondBound answers req with the IKE SA's binding at hand.
+func (p *AnyConnectPeer) respondBound(req *Packet, ike IKEBinding) (*Packet, error) {
+	p.ike = ike
+	defer func() { p.ike = nil }()
+	return p.Respond(req)
 }
 
 // Respond answers one EAP-AnyConnect Request. See the type's comment for
@@ -389,14 +398,18 @@ func (p *AnyConnectPeer) certInit(id uint8) (*Packet, error) {
 	if len(p.Certificates) == 0 {
 		return nil, errors.New("eap: AnyConnect headend requests a client certificate and AnyConnectPeer.Certificates is empty")
 	}
-	if p.SignInit == nil {
-		return nil, errors.New("eap: AnyConnect headend requests a client certificate and AnyConnectPeer.SignInit is not set")
+	sign := p.SignInit
+	if sign == nil && p.ike != nil {
+		sign = p.ike.SignInitiatorOctets
+	}
+	if sign == nil {
+		return nil, errors.New("eap: AnyConnect headend requests a client certificate and there is no IKE binding or SignInit to sign with")
 	}
 	chain, err := EncodeCertChainPKCS7(p.Certificates)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := p.SignInit()
+	sig, err := sign()
 	if err != nil {
 		return nil, fmt.Errorf("eap: AnyConnect certificate signature: %w", err)
 	}

@@ -114,6 +114,27 @@ func NewNotificationResponse(id uint8) *Packet {
 	return newResponse(id, TypeNotification, nil)
 }
 
+// Answerer is a Peer method that can pause for the user: its Respond
+// returns a *NeedInput error, and Answer continues with the user's answer.
+type Answerer interface {
+	Answer(FormAnswer) (*Packet, error)
+}
+
+// IKEBinding is what the IKE SA carrying an EAP conversation (RFC 7296
+// section 2.16) offers the methods that bind to it.
+type IKEBinding interface {
+	// SignInitiatorOctets signs the IKE initiator's signed octets (RFC
+	// 7296 section 2.15) with the client certificate's key, hashed with
+	// the negotiated PRF's hash: EAP-AnyConnect's certificate path sends
+	// this as TLV 1.
+	SignInitiatorOctets() ([]byte, error)
+}
+
+// ikeBound is a method that uses the IKEBinding of its session.
+type ikeBound interface {
+	respondBound(req *Packet, ike IKEBinding) (*Packet, error)
+}
+
 // PeerSession runs the peer's side of a whole EAP conversation: it answers
 // Identity and Notification itself, hands the Requests of its method to
 // Method, refuses other methods with a Nak, and interprets Success and
@@ -123,8 +144,21 @@ type PeerSession struct {
 	Method   Peer
 	// Notify, when set, is given the text of each Notification Request.
 	Notify func(text string)
+	// IKE, when set, is the IKE SA under the conversation, for methods
+	// that bind to it.
+	IKE IKEBinding
 
 	succeeded bool
+}
+
+// Answer continues a method that paused for the user (a *NeedInput from
+// Handle) with the user's answer.
+func (s *PeerSession) Answer(a FormAnswer) (*Packet, error) {
+	m, ok := s.Method.(Answerer)
+	if !ok {
+		return nil, errors.New("eap: the method does not ask the user anything")
+	}
+	return m.Answer(a)
 }
 
 // Handle processes one packet from the authenticator. It returns the
@@ -156,6 +190,9 @@ func (s *PeerSession) Handle(p *Packet) (*Packet, error) {
 		}
 		return NewNotificationResponse(p.Identifier), nil
 	case s.Method != nil && p.Expanded() == s.Method.Type():
+		if b, ok := s.Method.(ikeBound); ok && s.IKE != nil {
+			return b.respondBound(p, s.IKE)
+		}
 		return s.Method.Respond(p)
 	}
 	// RFC 3748 section 5.3: answer an unwanted legacy type with a legacy

@@ -49,11 +49,11 @@ func NewPolicy(cfg *Config, log func(string, ...any)) (*Policy, error) {
 	return p, nil
 }
 
-// ResponderConfig builds the IKE responder's configuration.
-func (p *Policy) ResponderConfig() (ikev2.ResponderConfig, error) {
+// ServerConfig builds the IKE responder's configuration.
+func (p *Policy) ServerConfig() (ikev2.ServerConfig, error) {
 	cfg := p.cfg
-	rc := ikev2.ResponderConfig{
-		Common: ikev2.Common{
+	rc := ikev2.ServerConfig{
+		Config: ikev2.Config{
 			CiscoVendorIDs: cfg.Crypto.Fragmentation != "rfc7383" && cfg.Crypto.Fragmentation != "off",
 			ForceEncap:     cfg.Crypto.ForceEncap,
 			FragmentSize:   cfg.Crypto.FragmentSize,

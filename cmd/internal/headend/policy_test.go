@@ -90,7 +90,7 @@ func pump(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.Form
 		if d.toServer {
 			handle(true, srv.HandleDatagram(now, client, d.encap, d.b))
 		} else {
-			handle(false, ini.HandleDatagram(now, netip.MustParseAddrPort("192.0.2.1:4500"), d.b))
+			handle(false, ini.HandleDatagram(now, netip.MustParseAddrPort("192.0.2.1:4500"), d.encap, d.b))
 		}
 	}
 	return up, closed
@@ -108,7 +108,7 @@ func newClient(t *testing.T, dir string, method eap.Peer, creds *ikev2.Credentia
 		Local: netip.MustParseAddrPort("192.0.2.2:40000"), Remote: netip.MustParseAddrPort("192.0.2.1:500"),
 		EAP: method, EAPIdentity: "alice", Credentials: creds,
 		VerifyPeer: func(chain [][]byte) (*x509.Certificate, error) { return certs.VerifyServer(chain, trust) },
-		Common:     ikev2.Common{CiscoVendorIDs: true},
+		Config:     ikev2.Config{CiscoVendorIDs: true},
 	}
 	if id != nil {
 		cfg.Identity = *id
@@ -126,7 +126,7 @@ func newServer(t *testing.T, cfg *Config) *ikev2.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := pol.ResponderConfig()
+	rc, err := pol.ServerConfig()
 	if err != nil {
 		t.Fatal(err)
 	}

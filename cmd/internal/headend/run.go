@@ -24,7 +24,7 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 	if err != nil {
 		return err
 	}
-	rc, err := pol.ResponderConfig()
+	rc, err := pol.ServerConfig()
 	if err != nil {
 		return err
 	}
