@@ -21,12 +21,8 @@ func (c *attempt) apply(ctx context.Context, acts []ikev2.Action) error {
 				s.opts.Log("sending to %s: %v", a.To, err)
 			}
 		case ikev2.Progress:
-			if st, ok := stagesOf[a.Stage]; ok {
-				detail := a.Detail
-				if a.Stage == ikev2.StageSAInit {
-					detail = c.remote.String()
-				}
-				s.emit(ctx, StageEvent{Stage: st, Detail: detail})
+			if st, ok := stageOf(a); ok {
+				s.emit(ctx, StageEvent{Stage: st, Detail: a.Detail})
 			}
 		case ikev2.NeedInput:
 			s.emit(ctx, FormEvent{Form: formOf(a.Form)})

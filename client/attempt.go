@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/ikev2"
+	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // errNoAnswer is one address's silence; connect reports a *NoIKEv2Error.
@@ -49,9 +50,19 @@ func (s *Session) newAttempt(cand candidate, dp DataPlane) (*attempt, error) {
 	return &attempt{s: s, dp: dp, remote: remote, ini: ini}, nil
 }
 
-var stagesOf = map[ikev2.Stage]Stage{
-	ikev2.StageSAInit: StageConnecting, ikev2.StageAuth: StageAuthenticating, ikev2.StageEAP: StageAuthenticating,
-	ikev2.StageRekey: StageRekeying, ikev2.StageClosing: StageDisconnecting,
+// stageOf says what the IKE SA's progress means for the user.
+func stageOf(p ikev2.Progress) (Stage, bool) {
+	switch p.Exchange {
+	case wire.IKE_SA_INIT:
+		return StageConnecting, true
+	case wire.IKE_AUTH:
+		return StageAuthenticating, true
+	case wire.CREATE_CHILD_SA:
+		return StageRekeying, true
+	case wire.INFORMATIONAL:
+		return StageDisconnecting, true
+	}
+	return 0, false
 }
 
 // run drives the IKE state machine until the connection ends.

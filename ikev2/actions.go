@@ -42,10 +42,12 @@ type RemoveChild struct{ SA *ChildSA }
 // now goes to their Remote.
 type PeerMoved struct{ Children []*ChildSA }
 
-// Progress reports a stage of the connection, for the user.
+// Progress tells the driver, for the user, that the SA starts an exchange:
+// IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA for a rekey, or INFORMATIONAL to
+// delete the IKE SA.
 type Progress struct {
-	Stage  Stage
-	Detail string
+	Exchange wire.ExchangeType
+	Detail   string // the peer, the SA rekeyed
 }
 
 // NeedInput asks the user to fill in a form (EAP-AnyConnect); the driver
@@ -72,36 +74,6 @@ func (Progress) isAction()     {}
 func (NeedInput) isAction()    {}
 func (Established) isAction()  {}
 func (Closed) isAction()       {}
-
-// Stage is a step of connection setup.
-type Stage int
-
-const (
-	StageSAInit Stage = iota + 1
-	StageAuth
-	StageEAP
-	StageEstablished
-	StageRekey
-	StageClosing
-)
-
-func (s Stage) String() string {
-	switch s {
-	case StageSAInit:
-		return "IKE_SA_INIT"
-	case StageAuth:
-		return "IKE_AUTH"
-	case StageEAP:
-		return "authenticating"
-	case StageEstablished:
-		return "established"
-	case StageRekey:
-		return "rekeying"
-	case StageClosing:
-		return "closing"
-	}
-	return fmt.Sprintf("stage(%d)", int(s))
-}
 
 // ChildSA is one negotiated CHILD SA (an ESP SA pair) with its keys.
 type ChildSA struct {

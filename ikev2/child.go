@@ -146,7 +146,7 @@ func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 	// TSr of the IKE_AUTH when the peer set the IKE SA up).
 	ps = append(ps, &wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: old.localTS()}},
 		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: old.PeerTS()}})
-	sa.emit(Progress{Stage: StageRekey, Detail: old.String()})
+	sa.emit(Progress{Exchange: wire.CREATE_CHILD_SA, Detail: old.String()})
 	sa.request(now, wire.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
 		old.rekeying = false
 		if err := notifyError(h.Exchange, rps); err != nil {

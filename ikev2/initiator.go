@@ -106,7 +106,7 @@ func (i *Initiator) Start(now time.Time) []Action {
 		sa.fail(err)
 		return i.lineage.flush()
 	}
-	sa.emit(Progress{Stage: StageSAInit, Detail: i.cfg.Remote.String()})
+	sa.emit(Progress{Exchange: wire.IKE_SA_INIT, Detail: i.cfg.Remote.String()})
 	i.sendInit(now)
 	return i.lineage.flush()
 }
@@ -304,7 +304,7 @@ func (i *Initiator) responderOctets(idr *wire.IDr) []byte {
 // payload, which asks the responder for EAP (section 2.16).
 func (i *Initiator) sendAuth(now time.Time) {
 	sa := i.sa
-	sa.emit(Progress{Stage: StageAuth})
+	sa.emit(Progress{Exchange: wire.IKE_AUTH})
 	i.childIn = sa.newSPI()
 	i.offered = childProposals(i.cfg.ESPProposals, i.childIn, false)
 	ps := []wire.Payload{&wire.IDi{ID: i.cfg.Identity}}
@@ -421,7 +421,6 @@ func (i *Initiator) verifyFinalAuth(ps []wire.Payload) error {
 // handleEAP runs one EAP round.
 func (i *Initiator) handleEAP(now time.Time, p *wire.EAP) {
 	sa := i.sa
-	sa.emit(Progress{Stage: StageEAP})
 	pkt, err := eap.Decode(p.Data)
 	if err != nil {
 		sa.fail(fmt.Errorf("%w: %v", ErrProtocol, err))
@@ -497,7 +496,7 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 		sa.rekeyAt = now.Add(sa.jitter(sa.timers.IKERekey))
 	}
 	sa.addChild(now, c)
-	sa.emit(Progress{Stage: StageEstablished}, Established{Config: cfg, Child: c})
+	sa.emit(Established{Config: cfg, Child: c})
 }
 
 // Answer gives the user's answers to the form of the last NeedInput. A

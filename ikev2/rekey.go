@@ -63,7 +63,7 @@ func (sa *ikeSA) rekeyIKE(now time.Time) {
 	}
 	ni := sa.nonce()
 	ps := []wire.Payload{&wire.SA{Proposals: offered}, &wire.Nonce{Data: ni}, &wire.KE{Group: dh.Group(), Data: dh.PublicValue()}}
-	sa.emit(Progress{Stage: StageRekey, Detail: "IKE SA"})
+	sa.emit(Progress{Exchange: wire.CREATE_CHILD_SA, Detail: "IKE SA"})
 	sa.request(now, wire.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
 		if sa.state == stateRekeying {
 			sa.state = stateEstablished

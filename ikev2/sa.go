@@ -358,7 +358,7 @@ func (sa *ikeSA) close(now time.Time) {
 		sa.fail(nil)
 		return
 	case stateEstablished, stateRekeying:
-		sa.emit(Progress{Stage: StageClosing})
+		sa.emit(Progress{Exchange: wire.INFORMATIONAL})
 	}
 	sa.state = stateClosing
 	sa.queue = nil
