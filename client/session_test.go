@@ -165,7 +165,7 @@ func newHeadend(t *testing.T, pki testPKI, timers ikev2.Timers) *headend {
 			return &eap.MSCHAPv2Authenticator{Name: "hub", UserName: "alice", Password: "correct horse", Rand: rand.Reader}, nil
 		},
 		Assign: func(ikev2.ClientInfo) (*ikev2.Lease, error) {
-			return &ikev2.Lease{Config: &ikev2.TunnelConfig{
+			return &ikev2.Lease{Config: &ikev2.Assignment{
 				Address4: netip.PrefixFrom(addr, 24), DNS: []netip.Addr{netip.MustParseAddr("198.51.100.53")},
 				Domains: []string{"corp.example"}, Include: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")},
 			}}, nil

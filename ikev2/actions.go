@@ -57,7 +57,7 @@ type NeedInput struct{ Form *eap.Form }
 // Established reports the IKE SA and its first CHILD SA up, with the
 // settings the headend gave.
 type Established struct {
-	Config *TunnelConfig
+	Config *Assignment
 	Child  *ChildSA
 	User   string // on the headend: who authenticated
 }
@@ -136,9 +136,9 @@ func (c *ChildSA) String() string {
 	return fmt.Sprintf("ESP in %08x out %08x %s", c.InSPI, c.OutSPI, c.Suite)
 }
 
-// TunnelConfig is what the headend assigned in its CFG_REPLY and the
+// Assignment is what the headend assigned in its CFG_REPLY and the
 // narrowed traffic selectors, plus what EAP-AnyConnect said.
-type TunnelConfig struct {
+type Assignment struct {
 	Address4   netip.Prefix // address with its netmask; invalid when none
 	Address6   netip.Prefix
 	DNS        []netip.Addr

@@ -182,7 +182,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 		},
 		Assign: func(ci ClientInfo) (*Lease, error) {
 			next++
-			return &Lease{Config: &TunnelConfig{
+			return &Lease{Config: &Assignment{
 				Address4: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 2, 2, byte(next)}), 24),
 				DNS:      []netip.Addr{netip.MustParseAddr("198.51.100.53")},
 				Domains:  []string{"corp.example"},

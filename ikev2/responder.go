@@ -17,7 +17,7 @@ import (
 
 // Lease is what the headend gives one authenticated client.
 type Lease struct {
-	Config *TunnelConfig // address, DNS, domains, split networks, banner
+	Config *Assignment // address, DNS, domains, split networks, banner
 	// Release returns the address to the pool when the client goes.
 	Release func()
 }
@@ -76,9 +76,9 @@ type ServerConfig struct {
 // commits to a client.
 type Server struct {
 	cfg      ServerConfig
-	bySPI    map[uint64]*Session // our SPI (SPIr of SAs we answered, SPIi of rekeys we made)
-	halfOpen map[halfOpenKey]*Session
-	sessions map[*Session]bool
+	bySPI    map[uint64]*clientSession // our SPI (SPIr of SAs we answered, SPIi of rekeys we made)
+	halfOpen map[halfOpenKey]*clientSession
+	sessions map[*clientSession]bool
 	secret   [32]byte
 	out      []Action
 }
@@ -88,8 +88,8 @@ type halfOpenKey struct {
 	from netip.AddrPort
 }
 
-// Session is one client of the headend.
-type Session struct {
+// clientSession is one client of the headend.
+type clientSession struct {
 	srv     *Server
 	lineage lineage
 	sa      *ikeSA
@@ -135,7 +135,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.MaxHalfOpen == 0 {
 		cfg.MaxHalfOpen = 1024
 	}
-	s := &Server{cfg: cfg, bySPI: map[uint64]*Session{}, halfOpen: map[halfOpenKey]*Session{}, sessions: map[*Session]bool{}}
+	s := &Server{cfg: cfg, bySPI: map[uint64]*clientSession{}, halfOpen: map[halfOpenKey]*clientSession{}, sessions: map[*clientSession]bool{}}
 	if _, err := cfg.Rand.Read(s.secret[:]); err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 
 // flush collects the actions of the sessions given, or of every session
 // when none is, and forgets the sessions that ended.
-func (s *Server) flush(touched ...*Session) []Action {
+func (s *Server) flush(touched ...*clientSession) []Action {
 	if len(touched) == 0 {
 		for sess := range s.sessions {
 			touched = append(touched, sess)
@@ -161,7 +161,7 @@ func (s *Server) flush(touched ...*Session) []Action {
 	return out
 }
 
-func (s *Server) forget(sess *Session) {
+func (s *Server) forget(sess *clientSession) {
 	delete(s.sessions, sess)
 	delete(s.halfOpen, sess.key)
 	for spi, x := range s.bySPI {
@@ -190,7 +190,7 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 	if h.Exchange == wire.IKE_SA_INIT && !h.IsResponse() && h.SPIr == 0 {
 		sess := s.handleInit(now, d)
 		if sess == nil {
-			return s.flush(&Session{}) // only stateless answers
+			return s.flush(&clientSession{}) // only stateless answers
 		}
 		return s.flush(sess)
 	}
@@ -270,7 +270,7 @@ func (s *Server) halfOpenCount() int {
 
 // handleInit answers an IKE_SA_INIT request; it returns the session it
 // created or found, nil when it answered statelessly or dropped it.
-func (s *Server) handleInit(now time.Time, d received) *Session {
+func (s *Server) handleInit(now time.Time, d received) *clientSession {
 	m, from, h := d.msg, d.from, d.msg.Header
 	key := halfOpenKey{h.SPIi, from}
 	if sess := s.halfOpen[key]; sess != nil {
@@ -312,7 +312,7 @@ func (s *Server) handleInit(now time.Time, d received) *Session {
 		return nil
 	}
 
-	sess := &Session{srv: s, key: key, msg1: d.raw, ni: nonce.Data}
+	sess := &clientSession{srv: s, key: key, msg1: d.raw, ni: nonce.Data}
 	sess.lineage.onSA = func(sa *ikeSA) {
 		if sa.initiator {
 			s.bySPI[sa.spiI] = sess
@@ -337,7 +337,7 @@ func (s *Server) handleInit(now time.Time, d received) *Session {
 }
 
 // answerInit completes the key exchange and sends the IKE_SA_INIT answer.
-func (sess *Session) answerInit(now time.Time, m *wire.Message, chosen wire.Proposal, suite Suite, ke *wire.KE) error {
+func (sess *clientSession) answerInit(now time.Time, m *wire.Message, chosen wire.Proposal, suite Suite, ke *wire.KE) error {
 	sa, cfg := sess.sa, &sess.srv.cfg
 	dh, err := ikecrypto.NewDH(suite.DH, cfg.Rand)
 	if err != nil {

@@ -11,16 +11,16 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
-func (sess *Session) initiatorOctets() []byte {
+func (sess *clientSession) initiatorOctets() []byte {
 	return ikecrypto.InitiatorSignedOctets(sess.msg1, sess.nr, sess.sa.prf, sess.sa.keys.Pi, sess.idi.Body())
 }
 
-func (sess *Session) responderOctets() []byte {
+func (sess *clientSession) responderOctets() []byte {
 	cfg := &sess.srv.cfg
 	return ikecrypto.ResponderSignedOctets(sess.msg2, sess.ni, sess.sa.prf, sess.sa.keys.Pr, cfg.Identity.Body())
 }
 
-func (sess *Session) eapClient(identity string) EAPClient {
+func (sess *clientSession) eapClient(identity string) EAPClient {
 	return EAPClient{Remote: sess.sa.remote, ID: sess.idi, Identity: identity, AnyConnect: sess.acVID,
 		InitiatorOctets: sess.initiatorOctets, PRFHash: sess.sa.prf.Hash()}
 }
@@ -31,7 +31,7 @@ func authFailed() []wire.Payload {
 
 // handleAuth answers IKE_AUTH requests (RFC 7296 sections 1.2 and 2.16).
 // A failure answers AUTHENTICATION_FAILED and ends the SA once sent.
-func (sess *Session) handleAuth(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error) {
+func (sess *clientSession) handleAuth(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error) {
 	sa, cfg := sess.sa, &sess.srv.cfg
 	if h.Exchange != wire.IKE_AUTH {
 		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}, nil
@@ -44,7 +44,7 @@ func (sess *Session) handleAuth(now time.Time, h wire.Header, ps []wire.Payload)
 	return out, nil
 }
 
-func (sess *Session) auth1(now time.Time, ps []wire.Payload) ([]wire.Payload, error) {
+func (sess *clientSession) auth1(now time.Time, ps []wire.Payload) ([]wire.Payload, error) {
 	sa, cfg := sess.sa, &sess.srv.cfg
 	switch {
 	case sess.inEAP && !sess.eapOK:
@@ -121,7 +121,7 @@ func eapPayload(p *eap.Packet) *wire.EAP {
 }
 
 // eapRound processes one EAP Response.
-func (sess *Session) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
+func (sess *clientSession) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 	cfg := &sess.srv.cfg
 	e, ok := wire.Find[*wire.EAP](ps)
 	if !ok {
@@ -166,7 +166,7 @@ func (sess *Session) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 
 // finish assigns the client its lease and sets up the CHILD SA, appending
 // CP, SA and traffic selectors to out.
-func (sess *Session) finish(now time.Time, out []wire.Payload) ([]wire.Payload, error) {
+func (sess *clientSession) finish(now time.Time, out []wire.Payload) ([]wire.Payload, error) {
 	sa, cfg := sess.sa, &sess.srv.cfg
 	local := childProposals(cfg.ESPProposals, 0, false)
 	chosen, err := selectProposal(sess.offered.Proposals, local)
@@ -223,7 +223,7 @@ func spiValue(b []byte) uint32 {
 }
 
 // cpReply builds the CFG_REPLY of a lease.
-func cpReply(c *TunnelConfig) *wire.CP {
+func cpReply(c *Assignment) *wire.CP {
 	cp := &wire.CP{CfgType: wire.CFG_REPLY}
 	if c.Address4.IsValid() {
 		cp.Attributes = append(cp.Attributes, wire.AddrAttr(wire.INTERNAL_IP4_ADDRESS, c.Address4.Addr()))

@@ -328,7 +328,7 @@ func TestUnknownCriticalPayloadAnswered(t *testing.T) {
 // the headend's idea of where the client is (RFC 7296 section 2.23).
 func TestForgedDatagramDoesNotMovePeer(t *testing.T) {
 	n := connect(t, alice)
-	var sess *Session
+	var sess *clientSession
 	for s := range n.server.sessions {
 		sess = s
 	}
@@ -362,7 +362,7 @@ func TestForgedDatagramDoesNotMovePeer(t *testing.T) {
 // headend rekeying puts its own networks in TSi, not the IKE_AUTH's TSi.
 func TestRekeyTrafficSelectorOrientation(t *testing.T) {
 	n := connect(t, alice)
-	var sess *Session
+	var sess *clientSession
 	for s := range n.server.sessions {
 		sess = s
 	}

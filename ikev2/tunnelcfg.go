@@ -12,8 +12,8 @@ import (
 // tunnelConfig reads the CFG_REPLY and the narrowed TSr of the last
 // IKE_AUTH answer. Unknown attributes are ignored; one that does not parse
 // is skipped rather than fatal, since the tunnel works without it.
-func tunnelConfig(ps []wire.Payload, tsr []wire.TrafficSelector) *TunnelConfig {
-	cfg := &TunnelConfig{}
+func tunnelConfig(ps []wire.Payload, tsr []wire.TrafficSelector) *Assignment {
+	cfg := &Assignment{}
 	var addr4 netip.Addr
 	mask4 := 32
 	if cp, ok := wire.Find[*wire.CP](ps); ok && cp.CfgType == wire.CFG_REPLY {

@@ -299,7 +299,7 @@ func (p *Policy) assign(ci ikev2.ClientInfo) (*ikev2.Lease, error) {
 		return nil, err
 	}
 	gp := p.cfg.GroupPolicies[g.GroupPolicy]
-	tc := &ikev2.TunnelConfig{
+	tc := &ikev2.Assignment{
 		Address4: addr,
 		Address6: addr6,
 		DNS:      gp.dns,
