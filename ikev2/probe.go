@@ -228,3 +228,8 @@ func ProposalValue(s Suite) string {
 	}
 	return s.String()
 }
+
+// GroupName is a DH group's name in proposal-string syntax ("modp1024").
+func GroupName(group uint16) string {
+	return algorithmName(wire.Transform{Type: wire.TransformDH, ID: group})
+}
