@@ -299,26 +299,24 @@ func (f *connectFlags) hostProposals(o *client.Options, host string, out io.Writ
 			fmt.Fprintf(out, "remembered for %s in %s (vpnc-go forget --proposals %s removes it)\n", host, store.Path, host)
 		}, nil
 	}
-	if f.ike != "" || f.esp != "" {
-		return nil, nil
-	}
 	hs, ok, err := store.Get(host)
-	if err != nil {
+	if err != nil || !ok {
 		return nil, err
 	}
-	if ok {
-		o.IKEProposals, o.ESPProposals = hs.IKE, hs.ESP
-		fmt.Fprintf(out, "using the proposals remembered for %s (%s):%s%s\n", host, store.Path,
-			optional(" IKE ", hs.IKE), optional(" ESP ", hs.ESP))
+	// A flag wins over the remembered setting of its protocol.
+	used := ""
+	if f.ike == "" && hs.IKE != "" {
+		o.IKEProposals = hs.IKE
+		used += " IKE " + hs.IKE
+	}
+	if f.esp == "" && hs.ESP != "" {
+		o.ESPProposals = hs.ESP
+		used += " ESP " + hs.ESP
+	}
+	if used != "" {
+		fmt.Fprintf(out, "using the proposals remembered for %s (%s):%s\n", host, store.Path, used)
 	}
 	return nil, nil
-}
-
-func optional(label, v string) string {
-	if v == "" {
-		return ""
-	}
-	return label + v
 }
 
 // proposalHint adds to a NO_PROPOSAL_CHOSEN failure what the user can do.

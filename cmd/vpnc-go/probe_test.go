@@ -144,6 +144,10 @@ func TestRememberedProposals(t *testing.T) {
 	if _, err := (&connectFlags{ike: "aes256gcm16-prfsha256-ecp256"}).hostProposals(&o, "vpn.example.com", &out); err != nil || o.IKEProposals != "" {
 		t.Fatalf("a flag must win over the remembered setting: %q %v", o.IKEProposals, err)
 	}
+	o = client.Options{}
+	if _, err := (&connectFlags{esp: "aes256-sha1"}).hostProposals(&o, "vpn.example.com", &out); err != nil || o.IKEProposals != "aes192-sha1-modp1024" {
+		t.Fatalf("--esp alone must keep the remembered IKE choice: %q %v", o.IKEProposals, err)
+	}
 	if !strings.Contains(out.String(), "remembered for vpn.example.com") || !strings.Contains(out.String(), "using the proposals remembered for VPN.example.com") {
 		t.Fatalf("output %q", out.String())
 	}
