@@ -75,10 +75,43 @@ var prfForInteg = map[uint16]uint16{
 }
 
 // DefaultIKEProposals and DefaultESPProposals are offered when neither the
-// profile nor a flag says otherwise: AEAD first, no weak algorithm.
+// user, a remembered host setting nor a flag says otherwise. The rule: every
+// algorithm vpnc-go implements that RFC 8247 (IKEv2, section 2) or RFC 8221
+// (ESP, sections 5 and 6) rates MUST, SHOULD+, SHOULD or MUST-, plus the MAY
+// ones Cisco headends commonly configure (AES-192, SHA-384, groups 15, 20,
+// 21); nothing those RFCs rate SHOULD NOT or MUST NOT (DH 1, 2, 5, 22-24,
+// DES, MD5, and 3DES, which RFC 8221 rates SHOULD NOT for ESP) unless the
+// user names it.
+//
+// RFC 8247: ENCR_AES_CBC MUST and ENCR_AES_GCM_16 SHOULD (128- and 256-bit
+// keys; 192 is MAY); PRF_HMAC_SHA2_256 MUST, PRF_HMAC_SHA2_512 SHOULD+,
+// PRF_HMAC_SHA1 MUST-; AUTH_HMAC_SHA2_256_128 MUST, AUTH_HMAC_SHA2_512_256
+// SHOULD, AUTH_HMAC_SHA1_96 MUST-; DH 14 MUST, 19 and 31 SHOULD.
+// RFC 8221: ENCR_AES_GCM_16 and ENCR_AES_CBC MUST; AUTH_HMAC_SHA2_256_128
+// MUST, AUTH_HMAC_SHA2_512_256 SHOULD, AUTH_HMAC_SHA1_96 MUST-.
+// Not implemented, so not offered: ChaCha20-Poly1305 and AES-CCM (SHOULD),
+// AES-XCBC (SHOULD in IKEv2), and DH group 16 (MODP-4096, MAY).
+//
+// Order: AEAD first (RFC 7296 section 3.3 keeps AEAD and other ciphers in
+// separate proposals, so two IKE proposals, each with many transforms,
+// which keeps IKE_SA_INIT small and unfragmented), stronger algorithms
+// first within a type. The one exception is the first DH group, ECP-256
+// (19): KEi is computed in it (RFC 7296 section 3.4: the first group of the
+// first proposal), so it must be the group most headends accept. Group 19
+// is in the IKEv2 policies Cisco's ASA and FTD guides and defaults use and
+// in strongSwan's default proposal; it is cheap and small on the wire. A
+// responder that selects by our order picks 19 whenever its policy has it,
+// with no INVALID_KE_PAYLOAD round trip; one whose policy lacks 19 (only 14,
+// or only 21) costs one round trip (RFC 7296 section 1.2), which is
+// harmless. Groups 21, 20 and 31 follow, then the MODP groups. For ESP,
+// SHA-256 leads the integrity list: RFC 8221's MUST, and the shortest
+// SHA-2 ICV on every packet.
 const (
-	DefaultIKEProposals = "aes256gcm16-prfsha384-ecp384-curve25519-modp2048,aes256-sha256-ecp384-curve25519-modp2048"
-	DefaultESPProposals = "aes256gcm16-aes128gcm16,aes256-sha256-sha1"
+	DefaultIKEProposals = "aes256gcm16-aes128gcm16-prfsha512-prfsha384-prfsha256-prfsha1-" + defaultGroups + "," +
+		"aes256-aes192-aes128-sha512-sha384-sha256-sha1-" + defaultGroups
+	DefaultESPProposals = "aes256gcm16-aes128gcm16,aes256-aes192-aes128-sha256-sha512-sha384-sha1"
+
+	defaultGroups = "ecp256-ecp521-ecp384-curve25519-modp3072-modp2048"
 )
 
 // ParseProposals parses a proposal string for protocol proto (ProtoIKE or

@@ -45,6 +45,7 @@ type connectFlags struct {
 	ikeLifetime    time.Duration
 	dpd            time.Duration
 	savePassword   bool
+	remember       bool
 }
 
 func newConnectCmd() *cobra.Command {
@@ -87,6 +88,7 @@ Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 	fl.StringVar(&f.auth, "auth", "", "authentication `METHOD`: EAP-AnyConnect, EAP-MSCHAPv2, EAP-MD5, EAP-GTC, IKE-RSA or IKE-ECDSA")
 	fl.StringVar(&f.ike, "ike", "", "IKE `PROPOSALS`, e.g. aes256gcm16-prfsha384-ecp384,aes192-sha1-modp1024 (weak suites only when named)")
 	fl.StringVar(&f.esp, "esp", "", "ESP `PROPOSALS`, e.g. aes256gcm16,aes256-sha1")
+	fl.BoolVar(&f.remember, "remember", false, "once connected, keep --ike/--esp for this host (in the user's hosts.json; vpnc-go forget --proposals HOST removes it)")
 	fl.BoolVar(&f.noDNS, "no-dns", false, "leave DNS alone")
 	fl.BoolVar(&f.noRoute, "no-routes", false, "leave routes alone (address and DNS are still set)")
 	fl.StringVar(&f.keylog, "keylog", "", "write IKE and ESP keys to `FILE` in Wireshark's formats (debugging only: it defeats the encryption)")
@@ -265,18 +267,97 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 		return err
 	}
 	o.MTU = f.mtu
+	remember, err := f.hostProposals(&o, t.Address.Host, out)
+	if err != nil {
+		return err
+	}
 	sl := loadStoredLogin(&o, t.Address.Host, f.savePassword, f.verbose, out, cmd.ErrOrStderr())
 	if t.Note != "" {
 		fmt.Fprintln(out, t.Note)
 	}
-	err = runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU})
+	err = runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU}, remember)
+	if _, refused := client.RefusedProposals(err); refused {
+		return proposalHint(err, host, t.Name)
+	}
 	return explainNoIKEv2(err, t)
+}
+
+// hostProposals applies the proposals remembered for host when no flag
+// names any, and returns what to do once connected: store the flags'
+// proposals for host when --remember asks for it.
+func (f *connectFlags) hostProposals(o *client.Options, host string, out io.Writer) (func(), error) {
+	if f.remember && f.ike == "" && f.esp == "" {
+		return nil, errors.New("--remember keeps the proposals of --ike and --esp: name at least one")
+	}
+	if _, err := client.CheckProposals(f.ike, f.esp); err != nil {
+		return nil, err
+	}
+	store, err := client.DefaultHostStore()
+	if err != nil {
+		if f.remember {
+			return nil, fmt.Errorf("--remember: %w", err)
+		}
+		return nil, nil
+	}
+	if f.remember {
+		stored := false
+		return func() {
+			if stored {
+				return
+			}
+			stored = true
+			if err := store.Set(host, client.HostSetting{IKE: f.ike, ESP: f.esp}); err != nil {
+				fmt.Fprintln(out, "warning: could not remember the proposals:", err)
+				return
+			}
+			fmt.Fprintf(out, "remembered for %s in %s (vpnc-go forget --proposals %s removes it)\n", host, store.Path, host)
+		}, nil
+	}
+	hs, ok, err := store.Get(host)
+	if err != nil || !ok {
+		return nil, err
+	}
+	// A flag wins over the remembered setting of its protocol.
+	used := ""
+	if f.ike == "" && hs.IKE != "" {
+		o.IKEProposals = hs.IKE
+		used += " IKE " + hs.IKE
+	}
+	if f.esp == "" && hs.ESP != "" {
+		o.ESPProposals = hs.ESP
+		used += " ESP " + hs.ESP
+	}
+	if used != "" {
+		fmt.Fprintf(out, "using the proposals remembered for %s (%s):%s\n", host, store.Path, used)
+	}
+	return nil, nil
+}
+
+// proposalHint adds to a NO_PROPOSAL_CHOSEN failure what the user can do.
+// There is no automatic fallback to weaker suites: the refusal is
+// unauthenticated, and an attacker could forge it to force a downgrade.
+func proposalHint(err error, host, name string) error {
+	proto, ok := client.RefusedProposals(err)
+	if !ok {
+		return err
+	}
+	if host == "" {
+		host = name
+	}
+	if proto == "IKE" {
+		return fmt.Errorf("%w\nthe headend accepts none of the IKE suites offered, and vpnc-go does not fall back to weaker ones by itself.\n"+
+			"Run `vpnc-go probe %s` to see which it accepts, then name one with --ike (and --remember to keep it for this host)", err, host)
+	}
+	return fmt.Errorf("%w\nthe headend accepts none of the ESP suites offered (default %s); name its ipsec-proposal with --esp (and --remember to keep it for this host)",
+		err, client.DefaultESPProposals)
 }
 
 // runSessions runs the session and prints its events; when the keyring's
 // password is refused before any login succeeded, it runs a new one that
 // asks for the password.
-func runSessions(ctx context.Context, cmd *cobra.Command, name string, o client.Options, sl *storedLogin, deps client.Deps) error {
+// onConnected functions (nil ones are skipped) run after the first
+// ConnectedEvent of each session.
+func runSessions(ctx context.Context, cmd *cobra.Command, name string, o client.Options, sl *storedLogin, deps client.Deps, onConnected ...func()) error {
 	for {
 		s, err := client.New(o, deps)
 		if err != nil {
@@ -285,7 +366,14 @@ func runSessions(ctx context.Context, cmd *cobra.Command, name string, o client.
 		fmt.Fprintf(cmd.OutOrStdout(), "connecting to %s (%s, %s)\n", name, o.Server, o.Auth)
 		done := make(chan error, 1)
 		go func() { done <- s.Run(ctx) }()
-		err = printEvents(cmd, s, done, func() { sl.connected(s) })
+		err = printEvents(cmd, s, done, func() {
+			sl.connected(s)
+			for _, f := range onConnected {
+				if f != nil {
+					f()
+				}
+			}
+		})
 		if ctx.Err() == nil && sl.retryWithoutStored(&o, err) {
 			continue
 		}
@@ -330,6 +418,9 @@ func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error, onCon
 			}
 		case client.ConnectedEvent:
 			printSettings(out, e.Settings)
+			if w := client.WeakSuiteWarning(e.Settings); w != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
 			if onConnected != nil {
 				onConnected()
 			}

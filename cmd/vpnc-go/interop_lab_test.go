@@ -136,7 +136,10 @@ func (sl *swanLab) startVpnc(t *testing.T, password string, args ...string) *vpn
 	empty := filepath.Join(sl.Dir, "no-profiles")
 	os.MkdirAll(empty, 0o755)
 	keylog := filepath.Join(sl.Dir, "keylog.txt")
-	full := []string{"env", "VPNC_GO_USER_PROFILE_DIR=" + empty, binary(t), "connect", "-v", "--profile-dir", empty,
+	// A private config folder: no host setting of the machine's user
+	// (hosts.json) reaches the test, and --remember writes there.
+	full := []string{"env", "VPNC_GO_USER_PROFILE_DIR=" + empty, "XDG_CONFIG_HOME=" + filepath.Join(sl.Dir, "config"),
+		binary(t), "connect", "-v", "--profile-dir", empty,
 		"--state-file", filepath.Join(sl.Dir, "netcfg.json"), "--keylog", keylog, "--passwd-on-stdin"}
 	full = append(full, args...)
 	full = append(full, lab.HeadendAddr)

@@ -131,7 +131,7 @@ func (pl *profileLab) connect(t *testing.T, name, stdin string, extra ...string)
 // connectHost is connect for another host of the managed folder.
 func (pl *profileLab) connectHost(t *testing.T, name, host, stdin string, extra ...string) *lab.Proc {
 	t.Helper()
-	args := []string{"env", "VPNC_GO_USER_PROFILE_DIR=" + pl.userDir, pl.exe, "connect", "-v",
+	args := []string{"env", "VPNC_GO_USER_PROFILE_DIR=" + pl.userDir, "XDG_CONFIG_HOME=" + filepath.Join(pl.userDir, "config"), pl.exe, "connect", "-v",
 		"--profile-dir", pl.managedDir, "--cafile", filepath.Join(pl.l.Dir, headend.CAFile),
 		"--state-file", filepath.Join(pl.l.Dir, name+"-netcfg.json")}
 	args = append(append(args, extra...), host)

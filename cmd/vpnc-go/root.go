@@ -22,5 +22,6 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	addPlatformCommands(root)
 	root.AddCommand(newProfilesCmd())
 	root.AddCommand(newForgetCmd())
+	root.AddCommand(newProbeCmd())
 	return root
 }

@@ -38,6 +38,12 @@ func seedConfig(t *testing.T) (*Config, string) {
 // pump runs an initiator against a server in memory until done.
 func pump(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.FormAnswer) (*ikev2.Established, error) {
 	t.Helper()
+	return pumpObserved(t, ini, srv, answer, func([]byte) {})
+}
+
+// pumpObserved is pump that shows each datagram to the headend to observe.
+func pumpObserved(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.FormAnswer, observe func([]byte)) (*ikev2.Established, error) {
+	t.Helper()
 	now := time.Unix(1_700_000_000, 0)
 	client := netip.MustParseAddrPort("192.0.2.2:40000")
 	type dg struct {
@@ -88,6 +94,7 @@ func pump(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.Form
 		d := queue[0]
 		queue = queue[1:]
 		if d.toServer {
+			observe(d.b)
 			handle(true, srv.HandleDatagram(now, client, d.encap, d.b))
 		} else {
 			handle(false, ini.HandleDatagram(now, netip.MustParseAddrPort("192.0.2.1:4500"), d.encap, d.b))
