@@ -1,7 +1,8 @@
 // Package ikev2 is vpnc-go's IKEv2 (RFC 7296) for both roles: the client's
 // Initiator and the headend emulator's Server, on top of the codec
-// (ikev2/wire), the cryptography (ikev2/ikecrypto), EAP (ikev2/eap) and
-// certificate trust (ikev2/certs).
+// (ikev2/wire), the cryptography (ikev2/ikecrypto) and EAP (ikev2/eap).
+// Trust in the peer's certificate is the caller's: a PeerVerifier it plugs
+// in (package ikev2/certs has the client's and the headend's).
 //
 // The state machines are sans-IO: they take events (a datagram, the time,
 // a form answer) and return Actions (Send these bytes, InstallChild keys,
