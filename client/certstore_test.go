@@ -1,36 +1,26 @@
 package client
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // writeCert writes a self-signed certificate and its key into one PEM file.
 func writeCert(t *testing.T, dir, name, cn string, eku x509.ExtKeyUsage) {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn, OrganizationalUnit: []string{"VPN"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{eku}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, _ := x509.MarshalPKCS8PrivateKey(key)
-	b := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k})...)
-	if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+	s := certgen.Client(cn)
+	s.Subject.OrganizationalUnit = []string{"VPN"}
+	s.ExtKeyUsage = []x509.ExtKeyUsage{eku}
+	c := certgen.Must(certgen.SelfSigned(s))
+	key := certgen.Must(certgen.KeyPEM(c.Key))
+	if err := os.WriteFile(filepath.Join(dir, name), append(certgen.PEM(c.Cert), key...), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,14 +2,8 @@ package client
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -20,6 +14,7 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/client/netcfg"
 	"github.com/vpnc-go/vpnc-go/ikev2"
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
@@ -126,19 +121,13 @@ type testPKI struct {
 // newPKI writes a CA file and makes a headend certificate for host.
 func newPKI(t *testing.T, host string) testPKI {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CA"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	caDER, _ := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	ca, _ = x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	leafDER, _ := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	ca := certgen.Must(certgen.SelfSigned(certgen.CA("CA")))
+	leaf := certgen.Must(ca.Issue(certgen.Server(host)))
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
-	return testPKI{dir: dir, cred: &ikev2.Credentials{Chain: [][]byte{leafDER, caDER}, Signer: key}}
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), certgen.PEM(ca.Cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return testPKI{dir: dir, cred: &ikev2.Credentials{Chain: certgen.DER(leaf.Cert, ca.Cert), Signer: leaf.Key}}
 }
 
 // newHeadend makes an in-process headend speaking EAP-MSCHAPv2 to user

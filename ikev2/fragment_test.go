@@ -2,20 +2,16 @@ package ikev2
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	mrand "math/rand/v2"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -62,30 +58,12 @@ func bigAuthResponse() []wire.Payload {
 }
 
 var testChain = sync.OnceValue(func() [][]byte {
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vpnc-go test CA"},
-		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "vpn.example.com"},
-		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
+	ca := certgen.Must(certgen.SelfSigned(certgen.CA("vpnc-go test CA")))
+	leaf := certgen.Server("vpn.example.com")
 	for i := range 150 {
 		leaf.DNSNames = append(leaf.DNSNames, fmt.Sprintf("vpn%d.example.com", i))
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		panic(err)
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &leafKey.PublicKey, caKey)
-	if err != nil {
-		panic(err)
-	}
-	return [][]byte{leafDER, caDER}
+	return certgen.DER(certgen.Must(ca.Issue(leaf)).Cert, ca.Cert)
 })
 
 var authHeader = wire.Header{SPIi: 1, SPIr: 2, Exchange: wire.IKE_AUTH, Flags: wire.FlagResponse, MessageID: 1}

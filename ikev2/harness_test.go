@@ -1,21 +1,16 @@
 package ikev2
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -34,38 +29,25 @@ var (
 	pki     testPKI
 )
 
-func makeCert(t testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate, key crypto.Signer) []byte {
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
 func getPKI(t testing.TB) testPKI {
 	pkiOnce.Do(func() {
-		caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
-			NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0), IsCA: true, BasicConstraintsValid: true,
-			KeyUsage: x509.KeyUsageCertSign}
-		caDER := makeCert(t, ca, &caKey.PublicKey, ca, caKey)
-		ca, _ = x509.ParseCertificate(caDER)
+		// Valid at every time the tests' fake clocks reach.
+		always := func(s certgen.Spec) certgen.Spec {
+			s.NotBefore, s.NotAfter = time.Unix(0, 0), time.Unix(1<<33, 0)
+			return s
+		}
+		ca := certgen.Must(certgen.SelfSigned(always(certgen.CA("Test CA"))))
 		pki.pool = x509.NewCertPool()
-		pki.pool.AddCert(ca)
+		pki.pool.AddCert(ca.Cert)
 		pki.serverName = "vpn.example.com"
-		srvKey, _ := rsa.GenerateKey(rand.Reader, 2048)
-		srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: pki.serverName},
-			DNSNames: []string{pki.serverName}, NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-		pki.server = &Credentials{Chain: [][]byte{makeCert(t, srv, &srvKey.PublicKey, ca, caKey), caDER}, Signer: srvKey}
-		ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		srv.SerialNumber = big.NewInt(4)
-		pki.serverEC = &Credentials{Chain: [][]byte{makeCert(t, srv, &ecKey.PublicKey, ca, caKey), caDER}, Signer: ecKey}
-		cliKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		cli := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "alice"},
-			NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-		pki.client = &Credentials{Chain: [][]byte{makeCert(t, cli, &cliKey.PublicKey, ca, caKey)}, Signer: cliKey}
+		srvSpec := always(certgen.Server(pki.serverName))
+		ec := certgen.Must(ca.Issue(srvSpec))
+		pki.serverEC = &Credentials{Chain: certgen.DER(ec.Cert, ca.Cert), Signer: ec.Key}
+		srvSpec.RSABits = 2048 // as ASAs usually have
+		srv := certgen.Must(ca.Issue(srvSpec))
+		pki.server = &Credentials{Chain: certgen.DER(srv.Cert, ca.Cert), Signer: srv.Key}
+		cli := certgen.Must(ca.Issue(always(certgen.Client("alice"))))
+		pki.client = &Credentials{Chain: certgen.DER(cli.Cert), Signer: cli.Key}
 	})
 	return pki
 }

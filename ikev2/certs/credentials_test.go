@@ -16,20 +16,16 @@ import (
 	"testing"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
 // clientLeaf makes a client certificate under the test intermediate.
 func clientLeaf(t *testing.T, p *testPKI, key crypto.Signer) *x509.Certificate {
 	t.Helper()
-	return issue(t, certSpec{
-		subject: cn("alice"),
-		ku:      x509.KeyUsageDigitalSignature,
-		eku:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}, key, p.inter, p.interKey)
-}
-
-func pemCert(c *x509.Certificate) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	s := certgen.Client("alice")
+	s.Key = key
+	return issue(t, p.interCA, s).Cert
 }
 
 func pemKey(t *testing.T, k crypto.Signer, form string) []byte {
@@ -117,7 +113,7 @@ func TestLoadPEMSeparateFiles(t *testing.T) {
 		leaf := clientLeaf(t, p, tc.key)
 		// The CA comes first in the file: the loader puts the leaf first
 		// and orders the rest up the chain.
-		certFile := writeFile(t, dir, tc.form+"-cert.pem", pemCert(p.root), pemCert(leaf), pemCert(p.inter))
+		certFile := writeFile(t, dir, tc.form+"-cert.pem", certgen.PEM(p.root), certgen.PEM(leaf), certgen.PEM(p.inter))
 		keyFile := writeFile(t, dir, tc.form+"-key.pem", pemKey(t, tc.key, tc.form))
 		cc, err := LoadClientCredentials(certFile, keyFile, nil)
 		if err != nil {
@@ -138,7 +134,7 @@ func TestLoadPEMOneFileAndEd25519(t *testing.T) {
 		t.Fatal(err)
 	}
 	leaf := clientLeaf(t, p, edKey)
-	both := writeFile(t, dir, "both.pem", pemKey(t, edKey, "pkcs8"), pemCert(leaf), pemCert(p.inter))
+	both := writeFile(t, dir, "both.pem", pemKey(t, edKey, "pkcs8"), certgen.PEM(leaf), certgen.PEM(p.inter))
 	for _, keyFile := range []string{"", both} {
 		cc, err := LoadClientCredentials(both, keyFile, nil)
 		if err != nil {
@@ -211,7 +207,7 @@ func TestLoadKeyMismatch(t *testing.T) {
 	p := newTestPKI(t)
 	dir := t.TempDir()
 	leaf := clientLeaf(t, p, testECKey(t))
-	certFile := writeFile(t, dir, "cert.pem", pemCert(leaf), pemCert(p.inter))
+	certFile := writeFile(t, dir, "cert.pem", certgen.PEM(leaf), certgen.PEM(p.inter))
 	keyFile := writeFile(t, dir, "other-key.pem", pemKey(t, testECKey(t), "pkcs8"))
 	_, err := LoadClientCredentials(certFile, keyFile, nil)
 	if !errors.Is(err, ErrKeyMismatch) {
@@ -229,12 +225,12 @@ func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	k := testECKey(t)
 	leaf := clientLeaf(t, p, k)
-	certOnly := writeFile(t, dir, "cert.pem", pemCert(leaf))
+	certOnly := writeFile(t, dir, "cert.pem", certgen.PEM(leaf))
 	keyOnly := writeFile(t, dir, "key.pem", pemKey(t, k, "pkcs8"))
-	both := writeFile(t, dir, "both.pem", pemCert(leaf), pemKey(t, k, "pkcs8"))
-	encrypted := writeFile(t, dir, "enc.pem", pemCert(leaf), pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0}}))
+	both := writeFile(t, dir, "both.pem", certgen.PEM(leaf), pemKey(t, k, "pkcs8"))
+	encrypted := writeFile(t, dir, "enc.pem", certgen.PEM(leaf), pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0}}))
 	legacyEnc := writeFile(t, dir, "legacy.pem", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-256-CBC,00"}, Bytes: []byte{1}}))
-	twoKeys := writeFile(t, dir, "two.pem", pemCert(leaf), pemKey(t, k, "pkcs8"), pemKey(t, k, "sec1"))
+	twoKeys := writeFile(t, dir, "two.pem", certgen.PEM(leaf), pemKey(t, k, "pkcs8"), pemKey(t, k, "sec1"))
 	garbage := writeFile(t, dir, "garbage.bin", []byte("not a certificate at all"))
 	empty := writeFile(t, dir, "empty.pem")
 	missing := filepath.Join(dir, "missing.pem")
@@ -246,7 +242,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"no key", certOnly, "", ErrNoKey, []string{certOnly}},
 		{"missing key file", certOnly, certOnly + "x", os.ErrNotExist, []string{certOnly + "x"}},
-		{"key file holds no key", certOnly, writeFile(t, dir, "nokey.pem", pemCert(p.inter)), ErrNoKey, []string{"nokey.pem"}},
+		{"key file holds no key", certOnly, writeFile(t, dir, "nokey.pem", certgen.PEM(p.inter)), ErrNoKey, []string{"nokey.pem"}},
 		{"no certificate", keyOnly, "", ErrNoCertificate, []string{keyOnly}},
 		{"two keys given", both, keyOnly, nil, []string{both, keyOnly, "give one"}},
 		{"missing file", missing, "", os.ErrNotExist, []string{missing}},

@@ -2,6 +2,8 @@ package certs
 
 import (
 	"testing"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
 // FuzzVerifyServer feeds arbitrary chains, hosts and pins: Verify must
@@ -9,7 +11,7 @@ import (
 // CA is trusted).
 func FuzzVerifyServer(f *testing.F) {
 	p := newTestPKI(f)
-	leaf, _ := p.leaf(f, certSpec{dns: []string{"vpn.example.com"}})
+	leaf, _ := p.leaf(f, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
 	f.Add(leaf.Raw, p.inter.Raw, "vpn.example.com", "")
 	f.Add(leaf.Raw, []byte{}, "192.0.2.1", PinOf(p.inter))
 	f.Add([]byte{0x30, 0x80}, []byte{0x30}, "[::1]", "sha256:00")

@@ -2,18 +2,13 @@ package certs
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
-	"math/big"
-	"net"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
 // All certificates in these tests are made at run time with throwaway keys.
@@ -21,86 +16,42 @@ import (
 // testNow is the fixed "current time" of the tests.
 var testNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-var (
-	rsaKeyOnce sync.Once
-	rsaKeys    []*rsa.PrivateKey
-)
-
-// testRSAKey returns one of a few RSA keys made once per test run (RSA key
+// testRSAKey returns RSA key number i of those the tests share (RSA key
 // generation is slow).
 func testRSAKey(t testing.TB, i int) *rsa.PrivateKey {
 	t.Helper()
-	rsaKeyOnce.Do(func() {
-		for range 3 {
-			k, err := rsa.GenerateKey(rand.Reader, 2048)
-			if err != nil {
-				panic(err)
-			}
-			rsaKeys = append(rsaKeys, k)
-		}
-	})
-	return rsaKeys[i%len(rsaKeys)]
-}
-
-func testECKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := certgen.SharedRSAKey(2048, i)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-type certSpec struct {
-	subject    pkix.Name
-	dns        []string
-	ips        []net.IP
-	isCA       bool
-	ku         x509.KeyUsage
-	eku        []x509.ExtKeyUsage
-	unknownEKU []asn1.ObjectIdentifier
-	notBefore  time.Time
-	notAfter   time.Time
-}
-
-var serial int64 = 1000
-
-// issue makes a certificate for key, signed by parent/parentKey, or
-// self-signed when parent is nil.
-func issue(t testing.TB, spec certSpec, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer) *x509.Certificate {
+func testECKey(t testing.TB) crypto.Signer {
 	t.Helper()
-	serial++
-	nb, na := spec.notBefore, spec.notAfter
-	if nb.IsZero() {
-		nb = testNow.Add(-24 * time.Hour)
-	}
-	if na.IsZero() {
-		na = testNow.Add(365 * 24 * time.Hour)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
-		Subject:               spec.subject,
-		DNSNames:              spec.dns,
-		IPAddresses:           spec.ips,
-		NotBefore:             nb,
-		NotAfter:              na,
-		KeyUsage:              spec.ku,
-		ExtKeyUsage:           spec.eku,
-		UnknownExtKeyUsage:    spec.unknownEKU,
-		BasicConstraintsValid: true,
-		IsCA:                  spec.isCA,
-	}
-	if spec.isCA && tmpl.KeyUsage == 0 {
-		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
+	k, err := certgen.NewKey(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := x509.ParseCertificate(der)
+	return k
+}
+
+// issue makes a certificate for spec, valid from a day before testNow for
+// a year unless spec says otherwise, signed by parent or self-signed when
+// parent is nil.
+func issue(t testing.TB, parent *certgen.Cert, spec certgen.Spec) *certgen.Cert {
+	t.Helper()
+	if spec.NotBefore.IsZero() {
+		spec.NotBefore = testNow.Add(-24 * time.Hour)
+	}
+	if spec.NotAfter.IsZero() {
+		spec.NotAfter = testNow.Add(365 * 24 * time.Hour)
+	}
+	sign := certgen.SelfSigned
+	if parent != nil {
+		sign = parent.Issue
+	}
+	c, err := sign(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,44 +60,36 @@ func issue(t testing.TB, spec certSpec, key crypto.Signer, parent *x509.Certific
 
 func cn(s string) pkix.Name { return pkix.Name{CommonName: s} }
 
-// testPKI is a root CA (RSA), an intermediate (ECDSA) and helpers to make
-// server leaves under the intermediate.
+// testPKI is a root CA (RSA) and an intermediate CA (ECDSA) under it, with
+// a helper to make server leaves under the intermediate.
 type testPKI struct {
-	root, inter       *x509.Certificate
-	rootKey, interKey crypto.Signer
+	rootCA, interCA *certgen.Cert     // the issuers
+	root, inter     *x509.Certificate // their certificates
 }
 
 func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
-	p := &testPKI{rootKey: testRSAKey(t, 0), interKey: testECKey(t)}
-	p.root = issue(t, certSpec{subject: pkix.Name{CommonName: "Test Root CA", Organization: []string{"vpnc-go tests"}}, isCA: true}, p.rootKey, nil, nil)
-	p.inter = issue(t, certSpec{subject: cn("Test Intermediate CA"), isCA: true}, p.interKey, p.root, p.rootKey)
-	return p
+	root := issue(t, nil, certgen.Spec{Subject: pkix.Name{CommonName: "Test Root CA", Organization: []string{"vpnc-go tests"}},
+		CA: true, Key: testRSAKey(t, 0)})
+	inter := issue(t, root, certgen.CA("Test Intermediate CA"))
+	return &testPKI{rootCA: root, interCA: inter, root: root.Cert, inter: inter.Cert}
 }
 
 // leaf makes a server certificate under the intermediate with serverAuth
 // unless spec says otherwise.
-func (p *testPKI) leaf(t testing.TB, spec certSpec) (*x509.Certificate, crypto.Signer) {
+func (p *testPKI) leaf(t testing.TB, spec certgen.Spec) (*x509.Certificate, crypto.Signer) {
 	t.Helper()
-	k := testECKey(t)
-	if spec.subject.CommonName == "" && len(spec.subject.Names) == 0 {
-		spec.subject = cn("vpn.example.com")
+	if spec.Subject.CommonName == "" && len(spec.Subject.Names) == 0 {
+		spec.Subject = cn("vpn.example.com")
 	}
-	if spec.eku == nil && spec.unknownEKU == nil {
-		spec.eku = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	if spec.ExtKeyUsage == nil && spec.UnknownExtKeyUsage == nil {
+		spec.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	}
-	if spec.ku == 0 {
-		spec.ku = x509.KeyUsageDigitalSignature
+	if spec.KeyUsage == 0 {
+		spec.KeyUsage = x509.KeyUsageDigitalSignature
 	}
-	return issue(t, spec, k, p.inter, p.interKey), k
-}
-
-func ders(certs ...*x509.Certificate) [][]byte {
-	out := make([][]byte, len(certs))
-	for i, c := range certs {
-		out[i] = c.Raw
-	}
-	return out
+	c := issue(t, p.interCA, spec)
+	return c.Cert, c.Key
 }
 
 // cfgFor trusts only the given CAs (no system roots) for host at testNow.

@@ -9,15 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // cand makes candidate credentials for spec under the test intermediate.
-func cand(t *testing.T, p *testPKI, spec certSpec, source string) *ClientCredentials {
+func cand(t *testing.T, p *testPKI, spec certgen.Spec, source string) *ClientCredentials {
 	t.Helper()
-	k := testECKey(t)
-	c := issue(t, spec, k, p.inter, p.interKey)
-	return &ClientCredentials{Chain: []*x509.Certificate{c, p.inter}, Signer: k, Source: source}
+	c := issue(t, p.interCA, spec)
+	return &ClientCredentials{Chain: []*x509.Certificate{c.Cert, p.inter}, Signer: c.Key, Source: source}
 }
 
 var (
@@ -50,11 +50,11 @@ func TestMatchRules(t *testing.T) {
 			{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}, Value: "example"},      // DC
 		},
 	}
-	c := cand(t, p, certSpec{
-		subject:    subject,
-		ku:         x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		eku:        []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageIPSECUser},
-		unknownEKU: []asn1.ObjectIdentifier{oidSmartcard, oidCustom, oidIKEInter},
+	c := cand(t, p, certgen.Spec{
+		Subject:            subject,
+		KeyUsage:           x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageIPSECUser},
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidSmartcard, oidCustom, oidIKEInter},
 	}, "alice.p12")
 	leaf := c.Chain[0]
 
@@ -133,7 +133,7 @@ func TestMatchRules(t *testing.T) {
 
 func TestMatchMissingExtensions(t *testing.T) {
 	p := newTestPKI(t)
-	bare := issue(t, certSpec{subject: cn("bare")}, testECKey(t), p.inter, p.interKey) // no KU, no EKU
+	bare := issue(t, p.interCA, certgen.Spec{Subject: cn("bare")}).Cert // no KU, no EKU
 	why, err := Check(bare, profile.CertificateMatch{KeyUsage: []string{"Digital_Signature"}, ExtendedKeyUsage: []string{"ClientAuth"}}, testNow)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestMatchMissingExtensions(t *testing.T) {
 		t.Errorf("got %q", joined)
 	}
 	// anyExtendedKeyUsage does not stand for a named EKU.
-	anyEKU := issue(t, certSpec{subject: cn("any"), eku: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}, testECKey(t), p.inter, p.interKey)
+	anyEKU := issue(t, p.interCA, certgen.Spec{Subject: cn("any"), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}).Cert
 	if why, _ := Check(anyEKU, profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth"}}, testNow); len(why) == 0 {
 		t.Error("anyExtendedKeyUsage matched ClientAuth")
 	}
@@ -177,12 +177,12 @@ func TestMatchBadRules(t *testing.T) {
 func TestSelect(t *testing.T) {
 	p := newTestPKI(t)
 	client := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	expired := cand(t, p, certSpec{subject: cn("old"), eku: client, notBefore: testNow.AddDate(-2, 0, 0), notAfter: testNow.AddDate(-1, 0, 0)}, "old.pem")
-	future := cand(t, p, certSpec{subject: cn("future"), eku: client, notBefore: testNow.Add(time.Hour), notAfter: testNow.AddDate(5, 0, 0)}, "future.pem")
-	short := cand(t, p, certSpec{subject: cn("short"), eku: client, notAfter: testNow.AddDate(0, 1, 0)}, "short.pem")
-	long := cand(t, p, certSpec{subject: cn("long"), eku: client, notAfter: testNow.AddDate(2, 0, 0)}, "long.pem")
-	long2 := cand(t, p, certSpec{subject: cn("long2"), eku: client, notAfter: testNow.AddDate(2, 0, 0)}, "long2.pem")
-	server := cand(t, p, certSpec{subject: cn("server"), eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, notAfter: testNow.AddDate(9, 0, 0)}, "server.pem")
+	expired := cand(t, p, certgen.Spec{Subject: cn("old"), ExtKeyUsage: client, NotBefore: testNow.AddDate(-2, 0, 0), NotAfter: testNow.AddDate(-1, 0, 0)}, "old.pem")
+	future := cand(t, p, certgen.Spec{Subject: cn("future"), ExtKeyUsage: client, NotBefore: testNow.Add(time.Hour), NotAfter: testNow.AddDate(5, 0, 0)}, "future.pem")
+	short := cand(t, p, certgen.Spec{Subject: cn("short"), ExtKeyUsage: client, NotAfter: testNow.AddDate(0, 1, 0)}, "short.pem")
+	long := cand(t, p, certgen.Spec{Subject: cn("long"), ExtKeyUsage: client, NotAfter: testNow.AddDate(2, 0, 0)}, "long.pem")
+	long2 := cand(t, p, certgen.Spec{Subject: cn("long2"), ExtKeyUsage: client, NotAfter: testNow.AddDate(2, 0, 0)}, "long2.pem")
+	server := cand(t, p, certgen.Spec{Subject: cn("server"), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotAfter: testNow.AddDate(9, 0, 0)}, "server.pem")
 	rules := profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth"}}
 
 	got, err := Select([]*ClientCredentials{expired, short, server, long, future, long2}, rules, testNow)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
 func mustUntrusted(t *testing.T, err error) *UntrustedError {
@@ -31,15 +33,15 @@ func mustUntrusted(t *testing.T, err error) *UntrustedError {
 
 func TestTrustedViaExtraCAWithIntermediate(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
-	v, err := Verify(ders(leaf, p.inter), cfgFor("vpn.example.com", p.root))
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
+	v, err := Verify(certgen.DER(leaf, p.inter), cfgFor("vpn.example.com", p.root))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !v.Leaf.Equal(leaf) || v.ByPin || len(v.Chain) != 3 || !v.Chain[2].Equal(p.root) {
 		t.Fatalf("unexpected result %+v", v)
 	}
-	got, err := VerifyServer(ders(leaf, p.inter), cfgFor("VPN.Example.com.", p.root))
+	got, err := VerifyServer(certgen.DER(leaf, p.inter), cfgFor("VPN.Example.com.", p.root))
 	if err != nil || !got.Equal(leaf) {
 		t.Fatalf("VerifyServer = %v, %v", got, err)
 	}
@@ -47,16 +49,16 @@ func TestTrustedViaExtraCAWithIntermediate(t *testing.T) {
 
 func TestTrustedRSALeafDirectlyUnderRoot(t *testing.T) {
 	p := newTestPKI(t)
-	leaf := issue(t, certSpec{subject: cn("gw"), dns: []string{"gw.example.net"}, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, testRSAKey(t, 1), p.root, p.rootKey)
-	if _, err := VerifyServer(ders(leaf), cfgFor("gw.example.net", p.root)); err != nil {
+	leaf := issue(t, p.rootCA, certgen.Spec{Subject: cn("gw"), DNSNames: []string{"gw.example.net"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Key: testRSAKey(t, 1)}).Cert
+	if _, err := VerifyServer(certgen.DER(leaf), cfgFor("gw.example.net", p.root)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestIntermediateMissing(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
-	ue := mustUntrusted(t, func() error { _, err := VerifyServer(ders(leaf), cfgFor("vpn.example.com", p.root)); return err }())
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
+	ue := mustUntrusted(t, func() error { _, err := VerifyServer(certgen.DER(leaf), cfgFor("vpn.example.com", p.root)); return err }())
 	var uae x509.UnknownAuthorityError
 	if !errors.As(ue, &uae) {
 		t.Fatalf("want UnknownAuthorityError inside, got %v", ue.Err)
@@ -65,9 +67,9 @@ func TestIntermediateMissing(t *testing.T) {
 
 func TestUnknownAuthorityMessage(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
 	cfg := NewTrustConfig("vpn.example.com", testNow) // real system roots: the test CA is not there
-	_, err := VerifyServer(ders(leaf, p.inter), cfg)
+	_, err := VerifyServer(certgen.DER(leaf, p.inter), cfg)
 	ue := mustUntrusted(t, err)
 	msg := err.Error()
 	pin := PinOf(leaf)
@@ -91,7 +93,7 @@ func TestUnknownAuthorityMessage(t *testing.T) {
 
 func TestSystemRootsUsed(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
 	old := systemCertPool
 	t.Cleanup(func() { systemCertPool = old })
 
@@ -100,15 +102,15 @@ func TestSystemRootsUsed(t *testing.T) {
 		pool.AddCert(p.root)
 		return pool, nil
 	}
-	if _, err := VerifyServer(ders(leaf, p.inter), NewTrustConfig("vpn.example.com", testNow)); err != nil {
+	if _, err := VerifyServer(certgen.DER(leaf, p.inter), NewTrustConfig("vpn.example.com", testNow)); err != nil {
 		t.Fatalf("with the root in the system pool: %v", err)
 	}
 	cfg := NewTrustConfig("vpn.example.com", testNow)
 	cfg.SystemRoots = false
-	mustUntrusted(t, func() error { _, err := VerifyServer(ders(leaf, p.inter), cfg); return err }())
+	mustUntrusted(t, func() error { _, err := VerifyServer(certgen.DER(leaf, p.inter), cfg); return err }())
 
 	systemCertPool = func() (*x509.CertPool, error) { return nil, errors.New("no store") }
-	_, err := VerifyServer(ders(leaf, p.inter), NewTrustConfig("vpn.example.com", testNow))
+	_, err := VerifyServer(certgen.DER(leaf, p.inter), NewTrustConfig("vpn.example.com", testNow))
 	if ue := mustUntrusted(t, err); !strings.Contains(ue.Reason, "system roots unavailable: no store") {
 		t.Errorf("reason %q does not say the system roots failed", ue.Reason)
 	}
@@ -116,8 +118,8 @@ func TestSystemRootsUsed(t *testing.T) {
 
 func TestHostMismatchName(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
-	_, err := VerifyServer(ders(leaf, p.inter), cfgFor("evil.example.com", p.root))
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
+	_, err := VerifyServer(certgen.DER(leaf, p.inter), cfgFor("evil.example.com", p.root))
 	ue := mustUntrusted(t, err)
 	var he x509.HostnameError
 	if !errors.As(ue, &he) || !strings.Contains(ue.Reason, "evil.example.com") {
@@ -127,12 +129,12 @@ func TestHostMismatchName(t *testing.T) {
 
 func TestHostWildcard(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"*.example.com"}})
-	if _, err := VerifyServer(ders(leaf, p.inter), cfgFor("vpn.example.com", p.root)); err != nil {
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"*.example.com"}})
+	if _, err := VerifyServer(certgen.DER(leaf, p.inter), cfgFor("vpn.example.com", p.root)); err != nil {
 		t.Fatalf("one-label wildcard: %v", err)
 	}
 	for _, h := range []string{"a.vpn.example.com", "example.com"} {
-		if _, err := VerifyServer(ders(leaf, p.inter), cfgFor(h, p.root)); err == nil {
+		if _, err := VerifyServer(certgen.DER(leaf, p.inter), cfgFor(h, p.root)); err == nil {
 			t.Errorf("%s matched *.example.com", h)
 		}
 	}
@@ -140,20 +142,20 @@ func TestHostWildcard(t *testing.T) {
 
 func TestNoCommonNameFallback(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{subject: cn("vpn.example.com")}) // CN only, no SAN
+	leaf, _ := p.leaf(t, certgen.Spec{Subject: cn("vpn.example.com")}) // CN only, no SAN
 	mustUntrusted(t, func() error {
-		_, err := VerifyServer(ders(leaf, p.inter), cfgFor("vpn.example.com", p.root))
+		_, err := VerifyServer(certgen.DER(leaf, p.inter), cfgFor("vpn.example.com", p.root))
 		return err
 	}())
 }
 
 func TestHostIP(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{
-		dns: []string{"vpn.example.com", "192.0.2.20"},
-		ips: []net.IP{net.ParseIP("192.0.2.10"), net.ParseIP("2001:db8::10")},
+	leaf, _ := p.leaf(t, certgen.Spec{
+		DNSNames:    []string{"vpn.example.com", "192.0.2.20"},
+		IPAddresses: []net.IP{net.ParseIP("192.0.2.10"), net.ParseIP("2001:db8::10")},
 	})
-	chain := ders(leaf, p.inter)
+	chain := certgen.DER(leaf, p.inter)
 	for _, h := range []string{"192.0.2.10", "2001:db8::10", "[2001:db8::10]", "::ffff:192.0.2.10"} {
 		if _, err := VerifyServer(chain, cfgFor(h, p.root)); err != nil {
 			t.Errorf("%s: %v", h, err)
@@ -171,29 +173,29 @@ func TestHostIP(t *testing.T) {
 
 func TestExpiredAndNotYetValid(t *testing.T) {
 	p := newTestPKI(t)
-	expired, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}, notBefore: testNow.AddDate(-2, 0, 0), notAfter: testNow.AddDate(-1, 0, 0)})
-	_, err := VerifyServer(ders(expired, p.inter), cfgFor("vpn.example.com", p.root))
+	expired, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}, NotBefore: testNow.AddDate(-2, 0, 0), NotAfter: testNow.AddDate(-1, 0, 0)})
+	_, err := VerifyServer(certgen.DER(expired, p.inter), cfgFor("vpn.example.com", p.root))
 	ue := mustUntrusted(t, err)
 	var ie x509.CertificateInvalidError
 	if !errors.As(ue, &ie) || ie.Reason != x509.Expired || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("want expiry, got %v", err)
 	}
-	future, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}, notBefore: testNow.Add(time.Hour)})
+	future, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}, NotBefore: testNow.Add(time.Hour)})
 	mustUntrusted(t, func() error {
-		_, err := VerifyServer(ders(future, p.inter), cfgFor("vpn.example.com", p.root))
+		_, err := VerifyServer(certgen.DER(future, p.inter), cfgFor("vpn.example.com", p.root))
 		return err
 	}())
 	// The same chain is fine once its time has come.
 	cfg := cfgFor("vpn.example.com", p.root)
 	cfg.Now = testNow.Add(2 * time.Hour)
-	if _, err := VerifyServer(ders(future, p.inter), cfg); err != nil {
+	if _, err := VerifyServer(certgen.DER(future, p.inter), cfg); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // selfSigned is like an ASA's default certificate: self-signed, CN only.
 func selfSigned(t *testing.T) *x509.Certificate {
-	return issue(t, certSpec{subject: cn("ASA Temporary Self Signed Certificate")}, testECKey(t), nil, nil)
+	return issue(t, nil, certgen.Spec{Subject: cn("ASA Temporary Self Signed Certificate")}).Cert
 }
 
 func TestPinMatchSelfSigned(t *testing.T) {
@@ -220,7 +222,7 @@ func TestPinMatchSelfSigned(t *testing.T) {
 		cfg := cfgFor("vpn.example.com")
 		cfg.SystemRoots = true
 		cfg.Pins = []string{"pin-sha256:" + strings.Repeat("A", 43) + "=", pin}
-		v, err := Verify(ders(leaf), cfg)
+		v, err := Verify(certgen.DER(leaf), cfg)
 		if err != nil {
 			t.Fatalf("pin %q: %v", pin, err)
 		}
@@ -235,10 +237,10 @@ func TestPinMatchSelfSigned(t *testing.T) {
 }
 
 func TestPinMatchOverridesExpiry(t *testing.T) {
-	leaf := issue(t, certSpec{subject: cn("old"), notAfter: testNow.AddDate(0, -1, 0), notBefore: testNow.AddDate(-1, 0, 0)}, testECKey(t), nil, nil)
+	leaf := issue(t, nil, certgen.Spec{Subject: cn("old"), NotAfter: testNow.AddDate(0, -1, 0), NotBefore: testNow.AddDate(-1, 0, 0)}).Cert
 	cfg := cfgFor("192.0.2.1")
 	cfg.Pins = []string{PinOf(leaf)}
-	v, err := Verify(ders(leaf), cfg)
+	v, err := Verify(certgen.DER(leaf), cfg)
 	if err != nil || !v.ByPin || !strings.Contains(strings.Join(v.Overridden, ";"), "expired") {
 		t.Fatalf("got %+v, %v", v, err)
 	}
@@ -249,7 +251,7 @@ func TestPinMismatch(t *testing.T) {
 	other := selfSigned(t)
 	cfg := cfgFor("vpn.example.com")
 	cfg.Pins = []string{PinOf(other)}
-	_, err := VerifyServer(ders(leaf), cfg)
+	_, err := VerifyServer(certgen.DER(leaf), cfg)
 	ue := mustUntrusted(t, err)
 	if !strings.Contains(ue.Reason, "not among the 1 pinned key(s)") || ue.PinSHA256 != PinOf(leaf) {
 		t.Fatalf("reason %q, pin %q", ue.Reason, ue.PinSHA256)
@@ -261,8 +263,8 @@ func TestPinMismatch(t *testing.T) {
 
 func TestPinsRestrictTrustedChain(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
-	chain := ders(leaf, p.inter)
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
+	chain := certgen.DER(leaf, p.inter)
 
 	cfg := cfgFor("vpn.example.com", p.root)
 	cfg.Pins = []string{PinOf(selfSigned(t))}
@@ -282,16 +284,16 @@ func TestPinsRestrictTrustedChain(t *testing.T) {
 
 func TestPinnedReceivedIntermediateIsAnchor(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
 	cfg := cfgFor("vpn.example.com") // no CA at all
 	cfg.Pins = []string{PinOf(p.inter)}
-	v, err := Verify(ders(leaf, p.inter), cfg)
+	v, err := Verify(certgen.DER(leaf, p.inter), cfg)
 	if err != nil || v.ByPin || len(v.Chain) != 2 {
 		t.Fatalf("got %+v, %v", v, err)
 	}
 	// Still checked as PKIX: host and validity.
 	cfg.Host = "other.example.com"
-	mustUntrusted(t, func() error { _, err := VerifyServer(ders(leaf, p.inter), cfg); return err }())
+	mustUntrusted(t, func() error { _, err := VerifyServer(certgen.DER(leaf, p.inter), cfg); return err }())
 }
 
 func TestBadPinFormat(t *testing.T) {
@@ -304,7 +306,7 @@ func TestBadPinFormat(t *testing.T) {
 	} {
 		cfg := cfgFor("vpn.example.com")
 		cfg.Pins = []string{PinOf(leaf), pin}
-		_, err := VerifyServer(ders(leaf), cfg)
+		_, err := VerifyServer(certgen.DER(leaf), cfg)
 		if !errors.Is(err, ErrInvalidPin) {
 			t.Errorf("pin %q: want ErrInvalidPin, got %v", pin, err)
 			continue
@@ -323,31 +325,30 @@ func TestServerEKU(t *testing.T) {
 	p := newTestPKI(t)
 	ipsecIKE := asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 17}
 	ikeInter := asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 8, 2, 2}
-	good := map[string]certSpec{
-		"no EKU":           {eku: []x509.ExtKeyUsage{}},
-		"any":              {eku: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}},
-		"serverAuth":       {eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}},
-		"ipsecIKE":         {unknownEKU: []asn1.ObjectIdentifier{ipsecIKE}},
-		"IKE intermediate": {unknownEKU: []asn1.ObjectIdentifier{ikeInter}},
+	good := map[string]certgen.Spec{
+		"no EKU":           {ExtKeyUsage: []x509.ExtKeyUsage{}},
+		"any":              {ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}},
+		"serverAuth":       {ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}},
+		"ipsecIKE":         {UnknownExtKeyUsage: []asn1.ObjectIdentifier{ipsecIKE}},
+		"IKE intermediate": {UnknownExtKeyUsage: []asn1.ObjectIdentifier{ikeInter}},
 	}
 	for name, spec := range good {
-		spec.dns = []string{"vpn.example.com"}
+		spec.DNSNames = []string{"vpn.example.com"}
 		leaf, _ := p.leaf(t, spec)
-		if _, err := VerifyServer(ders(leaf, p.inter), cfgFor("vpn.example.com", p.root)); err != nil {
+		if _, err := VerifyServer(certgen.DER(leaf, p.inter), cfgFor("vpn.example.com", p.root)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	bad, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	_, err := VerifyServer(ders(bad, p.inter), cfgFor("vpn.example.com", p.root))
+	bad, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	_, err := VerifyServer(certgen.DER(bad, p.inter), cfgFor("vpn.example.com", p.root))
 	if ue := mustUntrusted(t, err); !strings.Contains(ue.Reason, "ClientAuth") || !strings.Contains(ue.Reason, "allows none of ServerAuth") {
 		t.Errorf("reason %q", ue.Reason)
 	}
 
 	// An intermediate restricted to clientAuth cannot issue headend certificates.
-	ik := testECKey(t)
-	clientCA := issue(t, certSpec{subject: cn("Client CA"), isCA: true, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ik, p.root, p.rootKey)
-	leaf := issue(t, certSpec{subject: cn("vpn"), dns: []string{"vpn.example.com"}, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, testECKey(t), clientCA, ik)
-	_, err = VerifyServer(ders(leaf, clientCA), cfgFor("vpn.example.com", p.root))
+	clientCA := issue(t, p.rootCA, certgen.Spec{Subject: cn("Client CA"), CA: true, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	leaf := issue(t, clientCA, certgen.Spec{Subject: cn("vpn"), DNSNames: []string{"vpn.example.com"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}).Cert
+	_, err = VerifyServer(certgen.DER(leaf, clientCA.Cert), cfgFor("vpn.example.com", p.root))
 	if ue := mustUntrusted(t, err); !strings.Contains(ue.Reason, "CA certificate CN=Client CA") {
 		t.Errorf("reason %q", ue.Reason)
 	}
@@ -362,7 +363,7 @@ func TestConfigErrors(t *testing.T) {
 		"url":        {Now: testNow, Host: "https://vpn.example.com", Pins: []string{PinOf(leaf)}},
 		"missing CA": {Now: testNow, Host: "vpn.example.com", ExtraCAFile: filepath.Join(t.TempDir(), "none.pem")},
 	} {
-		_, err := VerifyServer(ders(leaf), cfg)
+		_, err := VerifyServer(certgen.DER(leaf), cfg)
 		var ue *UntrustedError
 		if err == nil || errors.As(err, &ue) {
 			t.Errorf("%s: want a configuration error, got %v", name, err)
@@ -372,7 +373,7 @@ func TestConfigErrors(t *testing.T) {
 
 func TestMalformedChains(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
 	cfg := cfgFor("vpn.example.com", p.root)
 
 	ue := mustUntrusted(t, func() error { _, err := VerifyServer(nil, cfg); return err }())
@@ -394,8 +395,8 @@ func TestMalformedChains(t *testing.T) {
 }
 
 func TestMessageSanitized(t *testing.T) {
-	leaf := issue(t, certSpec{subject: pkix.Name{CommonName: "evil\x1b[31m\nFAKE LOG LINE"}}, testECKey(t), nil, nil)
-	_, err := VerifyServer(ders(leaf), cfgFor("vpn.example.com"))
+	leaf := issue(t, nil, certgen.Spec{Subject: pkix.Name{CommonName: "evil\x1b[31m\nFAKE LOG LINE"}}).Cert
+	_, err := VerifyServer(certgen.DER(leaf), cfgFor("vpn.example.com"))
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -409,7 +410,7 @@ func TestMessageSanitized(t *testing.T) {
 
 func TestExtraCAFile(t *testing.T) {
 	p := newTestPKI(t)
-	leaf, _ := p.leaf(t, certSpec{dns: []string{"vpn.example.com"}})
+	leaf, _ := p.leaf(t, certgen.Spec{DNSNames: []string{"vpn.example.com"}})
 	dir := t.TempDir()
 	pemFile := filepath.Join(dir, "ca.pem")
 	data := append([]byte("junk before\n"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.root.Raw})...)
@@ -422,7 +423,7 @@ func TestExtraCAFile(t *testing.T) {
 	}
 	for _, f := range []string{pemFile, derFile} {
 		cfg := TrustConfig{Host: "vpn.example.com", Now: testNow, ExtraCAFile: f}
-		if _, err := VerifyServer(ders(leaf, p.inter), cfg); err != nil {
+		if _, err := VerifyServer(certgen.DER(leaf, p.inter), cfg); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 	}

@@ -198,7 +198,7 @@ func FuzzConfigAuth(f *testing.F) {
 	}
 	f.Add([]byte(`<config-auth type="auth-request"><opaque/><auth><error>x</error><form><input type="password" name="password"/><select name="group_list"><option selected="1">a</option></select></form></auth><host-scan><host-scan-ticket>t</host-scan-ticket></host-scan></config-auth>`))
 	f.Add([]byte(`<config-auth type="complete"><config><opaque><custom-attr><dynamic-split-exclude-domains><![CDATA[a,b]]></dynamic-split-exclude-domains></custom-attr></opaque></config></config-auth>`))
-	leaf, _ := testChain(f)
+	leaf, _ := testChain()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if c, err := ParseConfigAuth(b); err == nil {
 			out, err := c.Marshal()

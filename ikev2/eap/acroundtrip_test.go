@@ -1,18 +1,14 @@
 package eap
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
 // acRun is the outcome of an in-memory conversation.
@@ -313,40 +309,14 @@ func TestAnyConnectRoundTripHostScan(t *testing.T) {
 	}
 }
 
-// testChain returns a CA and a leaf certificate it issued.
-func testChain(t testing.TB) (leaf, ca *x509.Certificate) {
-	t.Helper()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	caKey, leafKey := key(), key()
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ca, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "client"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	if der, err = x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey); err != nil {
-		t.Fatal(err)
-	}
-	if leaf, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	return leaf, ca
+// testChain returns a CA and a client certificate it issued.
+func testChain() (leaf, ca *x509.Certificate) {
+	root := certgen.Must(certgen.SelfSigned(certgen.CA("test CA")))
+	return certgen.Must(root.Issue(certgen.Client("client"))).Cert, root.Cert
 }
 
 func TestAnyConnectRoundTripCertificate(t *testing.T) {
-	leaf, ca := testChain(t)
+	leaf, ca := testChain()
 	sig := []byte("signature over the initiator's signed octets")
 	verify := func(chain []*x509.Certificate, s []byte) error {
 		if len(chain) != 2 || !chain[0].Equal(leaf) || !chain[1].Equal(ca) || string(s) != string(sig) {
@@ -387,7 +357,7 @@ func TestAnyConnectRoundTripCertificate(t *testing.T) {
 }
 
 func TestPKCS7ChainRoundTrip(t *testing.T) {
-	leaf, ca := testChain(t)
+	leaf, ca := testChain()
 	b, err := EncodeCertChainPKCS7([]*x509.Certificate{leaf, ca})
 	if err != nil {
 		t.Fatal(err)

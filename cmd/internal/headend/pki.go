@@ -1,20 +1,13 @@
 package headend
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	_ "embed"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
 // PKI file names that GeneratePKI writes and the example configuration
@@ -33,82 +26,41 @@ const (
 // names moreHosts (a headend reached under several addresses, such as a
 // backup server). Nothing here is meant to protect anything real.
 func GeneratePKI(dir, host, user string, moreHosts ...string) error {
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := certgen.SelfSigned(certgen.CA("vpnc-go demo CA"))
 	if err != nil {
 		return err
 	}
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vpnc-go demo CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	s := certgen.Server(append([]string{host}, moreHosts...)...)
+	s.RSABits = 2048
+	s.KeyUsage |= x509.KeyUsageKeyEncipherment
+	srv, err := ca.Issue(s)
 	if err != nil {
 		return err
 	}
-	if ca, err = x509.ParseCertificate(caDER); err != nil {
-		return err
-	}
-	srvKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	cli, err := ca.Issue(certgen.Client(user))
 	if err != nil {
 		return err
 	}
-	srv := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: host},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range append([]string{host}, moreHosts...) {
-		if ip := net.ParseIP(h); ip != nil {
-			srv.IPAddresses = append(srv.IPAddresses, ip)
-		} else {
-			srv.DNSNames = append(srv.DNSNames, h)
-		}
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srv, ca, &srvKey.PublicKey, caKey)
+	srvKey, err := certgen.KeyPEM(srv.Key)
 	if err != nil {
 		return err
 	}
-	cliKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cliKey, err := certgen.KeyPEM(cli.Key)
 	if err != nil {
 		return err
 	}
-	cli := &x509.Certificate{
-		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: user},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	cliDER, err := x509.CreateCertificate(rand.Reader, cli, ca, &cliKey.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	srvKeyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
-	if err != nil {
-		return err
-	}
-	cliKeyDER, err := x509.MarshalPKCS8PrivateKey(cliKey)
-	if err != nil {
-		return err
-	}
-	files := []struct {
-		name   string
-		blocks []*pem.Block
-		mode   os.FileMode
+	for _, f := range []struct {
+		name string
+		data []byte
+		mode os.FileMode
 	}{
-		{CAFile, []*pem.Block{{Type: "CERTIFICATE", Bytes: caDER}}, 0o644},
-		{ServerCertFile, []*pem.Block{{Type: "CERTIFICATE", Bytes: srvDER}, {Type: "CERTIFICATE", Bytes: caDER}}, 0o644},
-		{ServerKeyFile, []*pem.Block{{Type: "PRIVATE KEY", Bytes: srvKeyDER}}, 0o600},
-		{ClientCertFile, []*pem.Block{{Type: "CERTIFICATE", Bytes: cliDER}}, 0o644},
-		{ClientKeyFile, []*pem.Block{{Type: "PRIVATE KEY", Bytes: cliKeyDER}}, 0o600},
-	}
-	for _, f := range files {
-		var b []byte
-		for _, blk := range f.blocks {
-			b = append(b, pem.EncodeToMemory(blk)...)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), b, f.mode); err != nil {
+		{CAFile, certgen.PEM(ca.Cert), 0o644},
+		{ServerCertFile, certgen.PEM(srv.Cert, ca.Cert), 0o644},
+		{ServerKeyFile, srvKey, 0o600},
+		{ClientCertFile, certgen.PEM(cli.Cert), 0o644},
+		{ClientKeyFile, cliKey, 0o600},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
 			return fmt.Errorf("writing %s: %w", f.name, err)
 		}
 	}

@@ -3,19 +3,12 @@
 package swan
 
 import (
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
 // PKIOptions shape the throwaway PKI of one test.
@@ -44,11 +37,6 @@ type PKI struct {
 	ClientChain   string // leaf and intermediates, for vpnc-go --cert
 }
 
-type issuer struct {
-	cert *x509.Certificate
-	key  crypto.Signer
-}
-
 // MakePKI makes a root CA (RSA 2048), a chain of intermediate CAs, an RSA
 // server certificate and optionally an RSA client certificate issued by
 // the last intermediate (or the root), written as PEM files into dir.
@@ -61,118 +49,75 @@ func MakePKI(dir string, o PKIOptions) (*PKI, error) {
 		o.IntermediateBits = 2048
 	}
 	p := &PKI{}
-	serial := int64(1)
-	next := func() *big.Int { serial++; return big.NewInt(serial) }
-	now := time.Now()
-	write := func(name string, blocks ...*pem.Block) (string, error) {
-		path := filepath.Join(dir, name)
-		var b []byte
-		for _, blk := range blocks {
-			b = append(b, pem.EncodeToMemory(blk)...)
-		}
-		return path, os.WriteFile(path, b, 0o600)
+	write := func(path *string, name string, data []byte) error {
+		*path = filepath.Join(dir, name)
+		return os.WriteFile(*path, data, 0o600)
 	}
-	certBlock := func(c *x509.Certificate) *pem.Block { return &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw} }
-	issue := func(tmpl *x509.Certificate, bits int, parent *issuer) (*issuer, error) {
-		key, err := rsa.GenerateKey(rand.Reader, bits)
+	// writeLeaf writes c's certificate and key as name.pem and name.key.
+	writeLeaf := func(certPath, keyPath *string, name string, c *certgen.Cert) error {
+		key, err := certgen.KeyPEM(c.Key)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		pub, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-		ski := sha1.Sum(pub)
-		if tmpl.SubjectKeyId == nil {
-			tmpl.SubjectKeyId = ski[:]
+		if err := write(certPath, name+".pem", certgen.PEM(c.Cert)); err != nil {
+			return err
 		}
-		tmpl.NotBefore, tmpl.NotAfter = now.Add(-time.Hour), now.Add(7*24*time.Hour)
-		pc, pk := tmpl, crypto.Signer(key)
-		if parent != nil {
-			pc, pk = parent.cert, parent.key
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, pc, &key.PublicKey, pk)
-		if err != nil {
-			return nil, err
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, err
-		}
-		return &issuer{c, key}, nil
+		return write(keyPath, name+".key", key)
 	}
-	caTmpl := func(cn string) *x509.Certificate {
-		return &x509.Certificate{SerialNumber: next(), Subject: pkix.Name{Organization: []string{"vpnc-go interop"}, CommonName: cn},
-			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	spec := func(s certgen.Spec, bits int) certgen.Spec {
+		s.Subject.Organization = []string{"vpnc-go interop"}
+		s.RSABits = bits
+		return s
 	}
-	root, err := issue(caTmpl("interop root CA"), 2048, nil)
+	root, err := certgen.SelfSigned(spec(certgen.CA("interop root CA"), 2048))
 	if err != nil {
 		return nil, err
 	}
-	if p.CA, err = write("ca.pem", certBlock(root.cert)); err != nil {
+	if err := write(&p.CA, "ca.pem", certgen.PEM(root.Cert)); err != nil {
 		return nil, err
 	}
 	iss := root
-	var chain []*pem.Block
+	var chain []*x509.Certificate // intermediates, leaf side first
 	for i := range o.Intermediates {
-		im, err := issue(caTmpl(fmt.Sprintf("interop intermediate CA %d", i+1)), o.IntermediateBits, iss)
+		im, err := iss.Issue(spec(certgen.CA(fmt.Sprintf("interop intermediate CA %d", i+1)), o.IntermediateBits))
 		if err != nil {
 			return nil, err
 		}
-		path, err := write(fmt.Sprintf("intermediate%d.pem", i+1), certBlock(im.cert))
-		if err != nil {
+		var path string
+		if err := write(&path, fmt.Sprintf("intermediate%d.pem", i+1), certgen.PEM(im.Cert)); err != nil {
 			return nil, err
 		}
 		p.Intermediates = append(p.Intermediates, path)
-		chain = append([]*pem.Block{certBlock(im.cert)}, chain...)
+		chain = append([]*x509.Certificate{im.Cert}, chain...)
 		iss = im
 	}
-	srvTmpl := &x509.Certificate{SerialNumber: next(), Subject: pkix.Name{Organization: []string{"vpnc-go interop"}, CommonName: o.ServerHost},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	if ip := net.ParseIP(o.ServerHost); ip != nil {
-		srvTmpl.IPAddresses = []net.IP{ip}
-	} else {
-		srvTmpl.DNSNames = []string{o.ServerHost}
-	}
-	srv, err := issue(srvTmpl, o.ServerBits, iss)
+	s := spec(certgen.Server(o.ServerHost), o.ServerBits)
+	s.KeyUsage |= x509.KeyUsageKeyEncipherment
+	srv, err := iss.Issue(s)
 	if err != nil {
 		return nil, err
 	}
-	if p.ServerCert, err = write("server.pem", certBlock(srv.cert)); err != nil {
-		return nil, err
-	}
-	if p.ServerKey, err = writeKey(dir, "server.key", srv.key); err != nil {
+	if err := writeLeaf(&p.ServerCert, &p.ServerKey, "server", srv); err != nil {
 		return nil, err
 	}
 	if o.Client != "" {
-		cliTmpl := &x509.Certificate{SerialNumber: next(), Subject: pkix.Name{Organization: []string{"vpnc-go interop"}, CommonName: o.Client},
-			EmailAddresses: []string{o.Client + "@corp.example"},
-			KeyUsage:       x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+		s := spec(certgen.Client(o.Client), 2048)
+		s.Emails = []string{o.Client + "@corp.example"}
 		if o.ClientKeyID != "" {
-			cliTmpl.SubjectKeyId = []byte(o.ClientKeyID)
+			s.SubjectKeyID = []byte(o.ClientKeyID)
 		}
-		cli, err := issue(cliTmpl, 2048, iss)
+		cli, err := iss.Issue(s)
 		if err != nil {
 			return nil, err
 		}
-		if p.ClientCert, err = write("client.pem", certBlock(cli.cert)); err != nil {
+		if err := writeLeaf(&p.ClientCert, &p.ClientKey, "client", cli); err != nil {
 			return nil, err
 		}
-		if p.ClientChain, err = write("client-chain.pem", append([]*pem.Block{certBlock(cli.cert)}, chain...)...); err != nil {
-			return nil, err
-		}
-		if p.ClientKey, err = writeKey(dir, "client.key", cli.key); err != nil {
+		if err := write(&p.ClientChain, "client-chain.pem", certgen.PEM(append([]*x509.Certificate{cli.Cert}, chain...)...)); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
-}
-
-func writeKey(dir, name string, key crypto.Signer) (string, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, name)
-	return path, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 }
 
 // Install copies the PKI into a charon's swanctl folders: the CAs into
