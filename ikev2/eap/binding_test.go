@@ -43,7 +43,7 @@ func converseBound(t *testing.T, p *AnyConnectPeer, ike IKEBinding) []byte {
 }
 
 func TestIKEBindingSignsCertificateInit(t *testing.T) {
-	leaf, ca := testChain(t)
+	leaf, ca := testChain()
 	ike := &staticBinding{sig: []byte("from the IKE SA")}
 	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf, ca}}
 	if got := converseBound(t, p, ike); string(got) != "from the IKE SA" || ike.calls != 1 {
