@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
@@ -26,12 +27,12 @@ func CertDirs() []string {
 
 // Certificate is a client certificate chain with the key of its leaf: it
 // authenticates IKE-RSA/IKE-ECDSA and EAP-AnyConnect's certificate step.
-type Certificate struct{ cred *certs.ClientCredentials }
+type Certificate struct{ cred *ikev2.Credentials }
 
 // LoadCertificate reads a client certificate chain and its key: PEM files
 // (the key in certFile or keyFile) or a PKCS#12 file with its password.
 func LoadCertificate(certFile, keyFile, password string) (*Certificate, error) {
-	cred, err := certs.LoadClientCredentials(certFile, keyFile, []byte(password))
+	cred, err := certs.LoadCredentials(certFile, keyFile, []byte(password))
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func (c *Certificate) Source() string { return c.cred.Source }
 // client certificate). Files that do not load are reported in the error
 // only when nothing matches.
 func SelectCertificate(dirs []string, match *profile.CertificateMatch, now time.Time) (*Certificate, error) {
-	var cands []*certs.ClientCredentials
+	var cands []*ikev2.Credentials
 	var skipped []string
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
@@ -66,7 +67,7 @@ func SelectCertificate(dirs []string, match *profile.CertificateMatch, now time.
 			if ext != ".pem" && ext != ".p12" && ext != ".pfx" && ext != ".crt" {
 				continue
 			}
-			c, err := certs.LoadClientCredentials(filepath.Join(dir, n), "", nil)
+			c, err := certs.LoadCredentials(filepath.Join(dir, n), "", nil)
 			if err != nil {
 				skipped = append(skipped, err.Error())
 				continue

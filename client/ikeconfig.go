@@ -52,10 +52,7 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 		return cfg, err
 	}
 	if o.ClientCert != nil {
-		cfg.Credentials = &ikev2.Credentials{Signer: o.ClientCert.cred.Signer}
-		for _, c := range o.ClientCert.cred.Chain {
-			cfg.Credentials.Chain = append(cfg.Credentials.Chain, c.Raw)
-		}
+		cfg.Credentials = o.ClientCert.cred
 		if o.Auth.UsesCertificate() && o.Identity == "" {
 			// Standards headends look the client's key up by the
 			// certificate's subject, which is what IDi then says.

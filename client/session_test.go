@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"net/netip"
 	"os"
@@ -127,7 +128,7 @@ func newPKI(t *testing.T, host string) testPKI {
 	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), certgen.PEM(ca.Cert), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return testPKI{dir: dir, cred: &ikev2.Credentials{Chain: certgen.DER(leaf.Cert, ca.Cert), Signer: leaf.Key}}
+	return testPKI{dir: dir, cred: &ikev2.Credentials{Chain: []*x509.Certificate{leaf.Cert, ca.Cert}, Signer: leaf.Key}}
 }
 
 // newHeadend makes an in-process headend speaking EAP-MSCHAPv2 to user

@@ -13,11 +13,25 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
-// Credentials are a certificate chain (leaf first, DER) with its key, for
-// signature authentication.
+// Credentials are a certificate chain with the key of its leaf, for
+// signature authentication: the client's (IKE-RSA/IKE-ECDSA and
+// EAP-AnyConnect's certificate step) or the headend's. Package ikev2/certs
+// loads them from files.
 type Credentials struct {
-	Chain  [][]byte
+	// Chain is the leaf first, then the issuers sent with it.
+	Chain []*x509.Certificate
+	// Signer is the leaf's private key (RSA, ECDSA or Ed25519).
 	Signer crypto.Signer
+	// Source says where they came from (a file path), for messages.
+	Source string
+}
+
+// Leaf returns Chain[0], or nil.
+func (c *Credentials) Leaf() *x509.Certificate {
+	if c == nil || len(c.Chain) == 0 {
+		return nil
+	}
+	return c.Chain[0]
 }
 
 // PeerVerifier decides whether to trust the peer's certificate chain
@@ -62,10 +76,10 @@ func signAuth(rand io.Reader, cred *Credentials, prf *ikecrypto.PRF, peerHashes 
 }
 
 // certPayloads returns the CERT payloads of a chain.
-func certPayloads(chain [][]byte) []wire.Payload {
+func certPayloads(chain []*x509.Certificate) []wire.Payload {
 	out := make([]wire.Payload, len(chain))
 	for i, c := range chain {
-		out[i] = &wire.Cert{Encoding: wire.CertX509Signature, Data: c}
+		out[i] = &wire.Cert{Encoding: wire.CertX509Signature, Data: c.Raw}
 	}
 	return out
 }

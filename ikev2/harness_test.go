@@ -42,12 +42,12 @@ func getPKI(t testing.TB) testPKI {
 		pki.serverName = "vpn.example.com"
 		srvSpec := always(certgen.Server(pki.serverName))
 		ec := certgen.Must(ca.Issue(srvSpec))
-		pki.serverEC = &Credentials{Chain: certgen.DER(ec.Cert, ca.Cert), Signer: ec.Key}
+		pki.serverEC = &Credentials{Chain: []*x509.Certificate{ec.Cert, ca.Cert}, Signer: ec.Key}
 		srvSpec.RSABits = 2048 // as ASAs usually have
 		srv := certgen.Must(ca.Issue(srvSpec))
-		pki.server = &Credentials{Chain: certgen.DER(srv.Cert, ca.Cert), Signer: srv.Key}
+		pki.server = &Credentials{Chain: []*x509.Certificate{srv.Cert, ca.Cert}, Signer: srv.Key}
 		cli := certgen.Must(ca.Issue(always(certgen.Client("alice"))))
-		pki.client = &Credentials{Chain: certgen.DER(cli.Cert), Signer: cli.Key}
+		pki.client = &Credentials{Chain: []*x509.Certificate{cli.Cert}, Signer: cli.Key}
 	})
 	return pki
 }
@@ -203,8 +203,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 			peer.Answers = eap.FormAnswer{"password": o.pass}
 		}
 		if o.clientCert {
-			leaf, _ := x509.ParseCertificate(p.client.Chain[0])
-			peer.Certificates = []*x509.Certificate{leaf}
+			peer.Certificates = p.client.Chain
 			cliCfg.Credentials = p.client
 		}
 		cliCfg.EAP = peer

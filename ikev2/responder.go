@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -123,11 +122,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, errors.New("ikev2: the headend needs an address policy")
 	}
 	if cfg.Identity.IDType == 0 {
-		leaf, err := x509.ParseCertificate(cfg.Credentials.Chain[0])
-		if err != nil {
-			return nil, fmt.Errorf("ikev2: the headend certificate: %w", err)
-		}
-		cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: leaf.RawSubject}
+		cfg.Identity = wire.ID{IDType: wire.ID_DER_ASN1_DN, Data: cfg.Credentials.Leaf().RawSubject}
 	}
 	if cfg.CookieThreshold == 0 {
 		cfg.CookieThreshold = 64

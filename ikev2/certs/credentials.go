@@ -15,10 +15,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/vpnc-go/vpnc-go/ikev2"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
-// Errors that LoadClientCredentials wraps, for callers that react to them
+// Errors that LoadCredentials wraps, for callers that react to them
 // (ask for the password again, say what file is missing a key).
 var (
 	ErrWrongPassword = errors.New("wrong password")
@@ -27,30 +28,10 @@ var (
 	ErrKeyMismatch   = errors.New("the private key does not belong to the certificate")
 )
 
-// maxCredentialFile bounds what LoadClientCredentials reads from one file.
+// maxCredentialFile bounds what LoadCredentials reads from one file.
 const maxCredentialFile = 1 << 20
 
-// ClientCredentials is a client certificate chain and the key of its leaf.
-type ClientCredentials struct {
-	// Chain is the leaf first, then the issuers found with it, in order
-	// up the chain where they link, the rest as they came.
-	Chain []*x509.Certificate
-	// Signer is the leaf's private key (RSA, ECDSA or Ed25519).
-	Signer crypto.Signer
-	// Source says where the credentials came from (a file path), for
-	// messages.
-	Source string
-}
-
-// Leaf returns Chain[0], or nil.
-func (c *ClientCredentials) Leaf() *x509.Certificate {
-	if c == nil || len(c.Chain) == 0 {
-		return nil
-	}
-	return c.Chain[0]
-}
-
-// LoadClientCredentials reads a client certificate chain and its private
+// LoadCredentials reads a client certificate chain and its private
 // key.
 //
 // certFile is PEM (CERTIFICATE blocks, and optionally the key too), DER
@@ -60,7 +41,7 @@ func (c *ClientCredentials) Leaf() *x509.Certificate {
 // or SEC 1 ("EC PRIVATE KEY") key, or a PKCS#12 file. Encrypted PEM keys are
 // not supported (convert them to PKCS#12 or decrypt them). The leaf is the
 // certificate whose public key matches the private key.
-func LoadClientCredentials(certFile, keyFile string, password []byte) (*ClientCredentials, error) {
+func LoadCredentials(certFile, keyFile string, password []byte) (*ikev2.Credentials, error) {
 	certData, err := readCredentialFile(certFile, "certificate")
 	if err != nil {
 		return nil, err
@@ -101,7 +82,7 @@ func LoadClientCredentials(certFile, keyFile string, password []byte) (*ClientCr
 	if err != nil {
 		return nil, fmt.Errorf("certs: the private key in %s does not match %s: %w", keyWhere, describeCerts(certFile, certs), ErrKeyMismatch)
 	}
-	return &ClientCredentials{Chain: chain, Signer: key, Source: certFile}, nil
+	return &ikev2.Credentials{Chain: chain, Signer: key, Source: certFile}, nil
 }
 
 func readCredentialFile(path, what string) ([]byte, error) {

@@ -17,6 +17,7 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 )
 
@@ -65,7 +66,7 @@ func writeFile(t *testing.T, dir, name string, parts ...[]byte) string {
 
 // checkCreds checks the leaf, the chain order and that the signer signs for
 // the leaf's key.
-func checkCreds(t *testing.T, cc *ClientCredentials, want ...*x509.Certificate) {
+func checkCreds(t *testing.T, cc *ikev2.Credentials, want ...*x509.Certificate) {
 	t.Helper()
 	if len(cc.Chain) != len(want) {
 		t.Fatalf("chain has %d certificates, want %d", len(cc.Chain), len(want))
@@ -115,7 +116,7 @@ func TestLoadPEMSeparateFiles(t *testing.T) {
 		// and orders the rest up the chain.
 		certFile := writeFile(t, dir, tc.form+"-cert.pem", certgen.PEM(p.root), certgen.PEM(leaf), certgen.PEM(p.inter))
 		keyFile := writeFile(t, dir, tc.form+"-key.pem", pemKey(t, tc.key, tc.form))
-		cc, err := LoadClientCredentials(certFile, keyFile, nil)
+		cc, err := LoadCredentials(certFile, keyFile, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.form, err)
 		}
@@ -136,7 +137,7 @@ func TestLoadPEMOneFileAndEd25519(t *testing.T) {
 	leaf := clientLeaf(t, p, edKey)
 	both := writeFile(t, dir, "both.pem", pemKey(t, edKey, "pkcs8"), certgen.PEM(leaf), certgen.PEM(p.inter))
 	for _, keyFile := range []string{"", both} {
-		cc, err := LoadClientCredentials(both, keyFile, nil)
+		cc, err := LoadCredentials(both, keyFile, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +152,7 @@ func TestLoadDERCertificate(t *testing.T) {
 	leaf := clientLeaf(t, p, k)
 	certFile := writeFile(t, dir, "leaf.der", leaf.Raw)
 	keyFile := writeFile(t, dir, "key.pem", pemKey(t, k, "sec1"))
-	cc, err := LoadClientCredentials(certFile, keyFile, nil)
+	cc, err := LoadCredentials(certFile, keyFile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,13 +174,13 @@ func TestLoadPKCS12(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := writeFile(t, dir, name+".p12", pfx)
-			cc, err := LoadClientCredentials(f, "", password)
+			cc, err := LoadCredentials(f, "", password)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			checkCreds(t, cc, leaf, p.inter, p.root)
 
-			_, err = LoadClientCredentials(f, "", []byte("wrong"))
+			_, err = LoadCredentials(f, "", []byte("wrong"))
 			if !errors.Is(err, ErrWrongPassword) || !strings.Contains(err.Error(), f) {
 				t.Errorf("%s wrong password: %v", name, err)
 			}
@@ -196,7 +197,7 @@ func TestLoadPKCS12EmptyPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := writeFile(t, t.TempDir(), "nopass.pfx", pfx)
-	cc, err := LoadClientCredentials(f, "", nil)
+	cc, err := LoadCredentials(f, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestLoadKeyMismatch(t *testing.T) {
 	leaf := clientLeaf(t, p, testECKey(t))
 	certFile := writeFile(t, dir, "cert.pem", certgen.PEM(leaf), certgen.PEM(p.inter))
 	keyFile := writeFile(t, dir, "other-key.pem", pemKey(t, testECKey(t), "pkcs8"))
-	_, err := LoadClientCredentials(certFile, keyFile, nil)
+	_, err := LoadCredentials(certFile, keyFile, nil)
 	if !errors.Is(err, ErrKeyMismatch) {
 		t.Fatalf("want ErrKeyMismatch, got %v", err)
 	}
@@ -252,7 +253,7 @@ func TestLoadErrors(t *testing.T) {
 		{"garbage", garbage, "", nil, []string{garbage, "PKCS#12"}},
 		{"empty", empty, "", nil, []string{empty, "empty"}},
 	} {
-		_, err := LoadClientCredentials(tc.cert, tc.key, nil)
+		_, err := LoadCredentials(tc.cert, tc.key, nil)
 		if err == nil {
 			t.Errorf("%s: no error", tc.name)
 			continue

@@ -5,7 +5,7 @@
 //
 // The package is pure: it does no network I/O and reads no clock. Callers
 // pass the current time (TrustConfig.Now, the now argument of Select). It
-// reads files only where a function takes a path (LoadClientCredentials,
+// reads files only where a function takes a path (LoadCredentials,
 // LoadCAFile, TrustConfig.ExtraCAFile) and, when TrustConfig.SystemRoots is
 // set, the operating system's root store.
 //

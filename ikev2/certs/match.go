@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
@@ -331,7 +332,7 @@ func matchDNValue(value, pattern string, wildcard, matchCase bool) bool {
 // Rejection says why one candidate of Select was not chosen.
 type Rejection struct {
 	Index   int    // 0-based position in the candidates
-	Source  string // ClientCredentials.Source
+	Source  string // Credentials.Source
 	Subject string // the leaf's subject, "" if none
 	Reasons []string
 }
@@ -370,7 +371,7 @@ func (e *NoMatchError) Error() string {
 // at now; of several, the one valid longest (latest NotAfter), the first of
 // equals. When none fits the error is a *NoMatchError listing why each was
 // refused; a bad rule or a zero now gives another error.
-func Select(candidates []*ClientCredentials, rules profile.CertificateMatch, now time.Time) (*ClientCredentials, error) {
+func Select(candidates []*ikev2.Credentials, rules profile.CertificateMatch, now time.Time) (*ikev2.Credentials, error) {
 	if now.IsZero() {
 		return nil, errors.New("certs: the time to check certificates at is not set")
 	}
@@ -378,7 +379,7 @@ func Select(candidates []*ClientCredentials, rules profile.CertificateMatch, now
 	if err != nil {
 		return nil, err
 	}
-	var best *ClientCredentials
+	var best *ikev2.Credentials
 	nm := &NoMatchError{}
 	for i, cand := range candidates {
 		rej := Rejection{Index: i}

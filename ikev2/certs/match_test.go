@@ -9,15 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // cand makes candidate credentials for spec under the test intermediate.
-func cand(t *testing.T, p *testPKI, spec certgen.Spec, source string) *ClientCredentials {
+func cand(t *testing.T, p *testPKI, spec certgen.Spec, source string) *ikev2.Credentials {
 	t.Helper()
 	c := issue(t, p.interCA, spec)
-	return &ClientCredentials{Chain: []*x509.Certificate{c.Cert, p.inter}, Signer: c.Key, Source: source}
+	return &ikev2.Credentials{Chain: []*x509.Certificate{c.Cert, p.inter}, Signer: c.Key, Source: source}
 }
 
 var (
@@ -95,7 +96,7 @@ func TestMatchRules(t *testing.T) {
 		if err != nil || why != nil {
 			t.Errorf("%s: want a match, got %v %v", name, why, err)
 		}
-		if got, err := Select([]*ClientCredentials{c}, rules, testNow); err != nil || got != c {
+		if got, err := Select([]*ikev2.Credentials{c}, rules, testNow); err != nil || got != c {
 			t.Errorf("%s: Select = %v, %v", name, got, err)
 		}
 	}
@@ -123,7 +124,7 @@ func TestMatchRules(t *testing.T) {
 		if err != nil || len(why) == 0 || !strings.Contains(strings.Join(why, "; "), tc.says) {
 			t.Errorf("%s: want refusal saying %q, got %v, %v", name, tc.says, why, err)
 		}
-		_, err = Select([]*ClientCredentials{c}, tc.rules, testNow)
+		_, err = Select([]*ikev2.Credentials{c}, tc.rules, testNow)
 		var nm *NoMatchError
 		if !errors.As(err, &nm) || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), "alice.p12") {
 			t.Errorf("%s: Select error %v", name, err)
@@ -185,13 +186,13 @@ func TestSelect(t *testing.T) {
 	server := cand(t, p, certgen.Spec{Subject: cn("server"), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotAfter: testNow.AddDate(9, 0, 0)}, "server.pem")
 	rules := profile.CertificateMatch{ExtendedKeyUsage: []string{"ClientAuth"}}
 
-	got, err := Select([]*ClientCredentials{expired, short, server, long, future, long2}, rules, testNow)
+	got, err := Select([]*ikev2.Credentials{expired, short, server, long, future, long2}, rules, testNow)
 	if err != nil || got != long {
 		t.Fatalf("want the longest valid match (long), got %v, %v", got, err)
 	}
 
-	noKey := &ClientCredentials{Chain: long.Chain, Source: "nokey.pem"}
-	_, err = Select([]*ClientCredentials{expired, future, server, nil, {Source: "empty"}, noKey}, rules, testNow)
+	noKey := &ikev2.Credentials{Chain: long.Chain, Source: "nokey.pem"}
+	_, err = Select([]*ikev2.Credentials{expired, future, server, nil, {Source: "empty"}, noKey}, rules, testNow)
 	var nm *NoMatchError
 	if !errors.As(err, &nm) || len(nm.Rejections) != 6 {
 		t.Fatalf("want 6 rejections, got %v", err)

@@ -77,14 +77,11 @@ func (p *Policy) ServerConfig() (ikev2.ServerConfig, error) {
 			return rc, fmt.Errorf("crypto.esp: %w", err)
 		}
 	}
-	cred, err := certs.LoadClientCredentials(cfg.Path(cfg.Certificate), cfg.Path(cfg.Key), nil)
+	cred, err := certs.LoadCredentials(cfg.Path(cfg.Certificate), cfg.Path(cfg.Key), nil)
 	if err != nil {
 		return rc, fmt.Errorf("headend certificate: %w", err)
 	}
-	rc.Credentials = &ikev2.Credentials{Signer: cred.Signer}
-	for _, c := range cred.Chain {
-		rc.Credentials.Chain = append(rc.Credentials.Chain, c.Raw)
-	}
+	rc.Credentials = cred
 	if cfg.Identity != "" {
 		rc.Identity = wire.ID{IDType: wire.ID_FQDN, Data: []byte(cfg.Identity)}
 	}
