@@ -11,9 +11,10 @@ import (
 // FuzzDecode; package anyconnect tests them.
 const anyConnectVectors = "../../testdata/vectors/eap-anyconnect"
 
-// FuzzDecode feeds arbitrary bytes to the packet decoder and to every
-// method's parser and handlers. Nothing may panic, and whatever decodes must
-// re-encode to the bytes inside Length.
+// FuzzDecode feeds arbitrary bytes to the packet decoder and to the parser
+// and handlers of every method of this package (package anyconnect fuzzes
+// its own). Nothing may panic, and whatever decodes must re-encode to the
+// bytes inside Length.
 func FuzzDecode(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join(anyConnectVectors, "*.eap.hex"))
 	if err != nil || len(files) == 0 {
