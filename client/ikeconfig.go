@@ -14,6 +14,7 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
@@ -102,10 +103,10 @@ func (s *Session) eapMethod(remote netip.AddrPort) eap.Peer {
 	case profile.AuthEAPGTC:
 		return &eap.GTCPeer{UserName: o.Username, Password: s.answers["password"]}
 	}
-	peer := &eap.AnyConnectPeer{GroupAccess: o.Group, UserName: o.Username, Answers: maps.Clone(s.answers),
+	peer := &anyconnect.Peer{GroupAccess: o.Group, UserName: o.Username, Answers: maps.Clone(s.answers),
 		Host: remote.Addr().String()}
 	if o.HostScan != nil {
-		peer.HostScan = func(r eap.HostScanRequest) (string, error) { return o.HostScan(HostScanRequest(r)) }
+		peer.HostScan = func(r anyconnect.HostScanRequest) (string, error) { return o.HostScan(HostScanRequest(r)) }
 	}
 	if o.ClientCert != nil {
 		peer.Certificates = o.ClientCert.cred.Chain

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
@@ -319,7 +320,7 @@ func (s *Session) SavedPassword() (user, password string) {
 
 // loggedIn records the credentials of a login the headend accepted.
 func (s *Session) loggedIn() {
-	user := s.answers[eap.UserNameField]
+	user := s.answers[anyconnect.UserNameField]
 	if user == "" {
 		user = s.opts.Username
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
@@ -143,11 +144,11 @@ func newHeadend(t *testing.T, pki testPKI, timers ikev2.Timers) *headend {
 		AskIdentity: func(c ikev2.EAPClient) bool { return !c.AnyConnect },
 		EAP: func(c ikev2.EAPClient) (eap.Authenticator, error) {
 			if c.AnyConnect {
-				return &eap.AnyConnectAuthenticator{Groups: []eap.TunnelGroup{{Name: "ASA-IKEV2", Password: true}},
+				return &anyconnect.Authenticator{Groups: []anyconnect.TunnelGroup{{Name: "ASA-IKEV2", Password: true}},
 					DefaultGroup: "ASA-IKEV2", Rand: rand.Reader, Retries: 1,
 					CheckPassword: func(_, user, pass string) error {
 						if user != "alice" || pass != "correct horse" {
-							return eap.ErrWrongPassword
+							return anyconnect.ErrWrongPassword
 						}
 						return nil
 					}}, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -151,7 +152,7 @@ type Assignment struct {
 	AppVersion string
 	// AnyConnect is what EAP-AnyConnect's complete message gave (session
 	// token, profile manifest, ...), nil with other methods.
-	AnyConnect *eap.AnyConnectComplete
+	AnyConnect *anyconnect.Complete
 	Headend    netip.AddrPort
 	IKESuite   Suite
 	ESPSuite   Suite

@@ -43,7 +43,7 @@ type PeerVerifier func(chain [][]byte) (*x509.Certificate, error)
 // signAuth builds our AUTH payload with a signature. RFC 7427 (method 14)
 // is used when the peer announced hashes we share; otherwise the classic
 // methods: RSA (1) with SHA-1, or with the PRF's hash for a Cisco peer
-// (shared notes section 5a), and ECDSA 9-11 by curve.
+// (see ikecrypto.VerifyAuth), and ECDSA 9-11 by curve.
 func signAuth(rand io.Reader, cred *Credentials, prf *ikecrypto.PRF, peerHashes []ikecrypto.HashAlgorithm, cisco bool, octets []byte) (*wire.Auth, error) {
 	if h, ok := ikecrypto.ChooseSignatureHash(ikecrypto.DefaultSignatureHashes, peerHashes); ok {
 		data, err := ikecrypto.SignAuth(rand, cred.Signer, wire.AuthDigitalSignature, h, octets)

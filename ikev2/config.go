@@ -126,7 +126,11 @@ func (c *Config) fill() error {
 	return nil
 }
 
-// Cisco vendor IDs (shared notes section 5).
+// Cisco vendor IDs, all seven in the IKE_SA_INIT recorded in
+// testdata/vectors/eap-anyconnect. Cisco's documentation or widely used
+// implementations confirm DELETE-REASON, COPYRIGHT, GRE-MODE and
+// FRAGMENTATION; the ANYCONNECT and NGE ones are known only from
+// reverse-engineered code.
 var (
 	vidCiscoDeleteReason = []byte("CISCO-DELETE-REASON")
 	vidCiscoCopyright    = []byte("CISCO(COPYRIGHT)&Copyright (c) 2009 Cisco Systems, Inc.")

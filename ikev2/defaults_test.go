@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -64,7 +64,7 @@ func TestDefaultsCoverRFCLevels(t *testing.T) {
 func TestDefaultIKESAInitSize(t *testing.T) {
 	ini, err := NewInitiator(InitiatorConfig{
 		Local: netip.MustParseAddrPort("[2001:db8::2]:500"), Remote: netip.MustParseAddrPort("[2001:db8::1]:500"),
-		EAP: &eap.AnyConnectPeer{}, Config: Config{CiscoVendorIDs: true},
+		EAP: &anyconnect.Peer{}, Config: Config{CiscoVendorIDs: true},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -198,7 +199,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 	case "cert":
 		cliCfg.Credentials = p.client
 	case "anyconnect":
-		peer := &eap.AnyConnectPeer{GroupAccess: o.group, UserName: o.user}
+		peer := &anyconnect.Peer{GroupAccess: o.group, UserName: o.user}
 		if o.pass != "" {
 			peer.Answers = eap.FormAnswer{"password": o.pass}
 		}
@@ -367,8 +368,8 @@ var errAny = errors.New("any")
 // ASA-IKEV2 with passwords, and with a certificate inside EAP when asked.
 func anyConnectHeadend(t testing.TB, c EAPClient, o testOptions) eap.Authenticator {
 	p := getPKI(t)
-	return &eap.AnyConnectAuthenticator{
-		Groups:       []eap.TunnelGroup{{Name: "ASA-IKEV2", Aliases: []string{"ASA"}, Password: true, ClientCert: o.clientCert}},
+	return &anyconnect.Authenticator{
+		Groups:       []anyconnect.TunnelGroup{{Name: "ASA-IKEV2", Aliases: []string{"ASA"}, Password: true, ClientCert: o.clientCert}},
 		DefaultGroup: "ASA-IKEV2",
 		Rand:         rand.Reader,
 		Retries:      2,
@@ -376,9 +377,9 @@ func anyConnectHeadend(t testing.TB, c EAPClient, o testOptions) eap.Authenticat
 			want, ok := testUsers[user]
 			switch {
 			case !ok:
-				return eap.ErrUnknownUser
+				return anyconnect.ErrUnknownUser
 			case pass != want:
-				return eap.ErrWrongPassword
+				return anyconnect.ErrWrongPassword
 			}
 			return nil
 		},

@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // anyConnectIDType is the ID type of the AnyConnect client identity. The
 // only implementation proven against an ASA sends 201 (private use), and
-// its headend verifies AUTH with that type; 11 (ID_KEY_ID) is the standard
-// alternative (shared notes section 2).
+// its headend verifies AUTH with that type (the run recorded in
+// testdata/vectors/eap-anyconnect fails with 11); 11 (ID_KEY_ID) is the
+// standard alternative.
 const anyConnectIDType wire.IDType = 201
 
 // anyConnectIdentity is the IDi an AnyConnect client sends.
@@ -142,7 +144,7 @@ func (i *Initiator) sendInit(now time.Time) {
 		&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
 		&wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)},
 	)
-	anyConnect := i.cfg.EAP != nil && i.cfg.EAP.Type() == eap.AnyConnectType
+	anyConnect := i.cfg.EAP != nil && i.cfg.EAP.Type() == anyconnect.MethodType
 	ps = append(ps, ciscoVendorIDs(i.cfg.CiscoVendorIDs, anyConnect)...)
 	sa.nextID = 0
 	sa.pending = nil
@@ -336,7 +338,9 @@ func (i *Initiator) sendAuth(now time.Time) {
 		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: all}},
 	)
 	if i.cfg.CiscoVendorIDs {
-		// The AnyConnect client's 20 random bytes (shared notes 5a).
+		// The AnyConnect client's 20 random bytes, in its first IKE_AUTH
+		// request only: known from reverse-engineered code and the
+		// recorded run.
 		v := make([]byte, 20)
 		i.cfg.Rand.Read(v)
 		ps = append(ps, &wire.VendorID{Data: v})
@@ -485,7 +489,7 @@ func (i *Initiator) complete(now time.Time, ps []wire.Payload) {
 	}
 	cfg := tunnelConfig(ps, tsr)
 	cfg.Headend, cfg.IKESuite, cfg.ESPSuite = sa.remote, sa.suite, suite
-	if ac, ok := i.cfg.EAP.(*eap.AnyConnectPeer); ok && ac.Complete() != nil {
+	if ac, ok := i.cfg.EAP.(*anyconnect.Peer); ok && ac.Complete() != nil {
 		cfg.AnyConnect = ac.Complete()
 		if cfg.Banner == "" {
 			cfg.Banner = cfg.AnyConnect.Banner

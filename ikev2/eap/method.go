@@ -125,14 +125,16 @@ type Answerer interface {
 type IKEBinding interface {
 	// SignInitiatorOctets signs the IKE initiator's signed octets (RFC
 	// 7296 section 2.15) with the client certificate's key, hashed with
-	// the negotiated PRF's hash: EAP-AnyConnect's certificate path sends
-	// this as TLV 1.
+	// the negotiated PRF's hash: EAP-AnyConnect's certificate path (package
+	// anyconnect) sends this as TLV 1.
 	SignInitiatorOctets() ([]byte, error)
 }
 
-// ikeBound is a method that uses the IKEBinding of its session.
-type ikeBound interface {
-	respondBound(req *Packet, ike IKEBinding) (*Packet, error)
+// BoundPeer is a Peer method that uses the IKEBinding of its session:
+// when the session has one, it calls RespondBound instead of Respond.
+type BoundPeer interface {
+	Peer
+	RespondBound(req *Packet, ike IKEBinding) (*Packet, error)
 }
 
 // PeerSession runs the peer's side of a whole EAP conversation: it answers
@@ -190,8 +192,8 @@ func (s *PeerSession) Handle(p *Packet) (*Packet, error) {
 		}
 		return NewNotificationResponse(p.Identifier), nil
 	case s.Method != nil && p.Expanded() == s.Method.Type():
-		if b, ok := s.Method.(ikeBound); ok && s.IKE != nil {
-			return b.respondBound(p, s.IKE)
+		if b, ok := s.Method.(BoundPeer); ok && s.IKE != nil {
+			return b.RespondBound(p, s.IKE)
 		}
 		return s.Method.Respond(p)
 	}

@@ -331,7 +331,7 @@ func TestNakFromSession(t *testing.T) {
 	if _, err := auth.Next(resp, 5); err == nil || !strings.Contains(err.Error(), "peer refused GTC and proposes [MD5-Challenge]") {
 		t.Fatalf("authenticator on Nak: %v", err)
 	}
-	resp, _ = s.Handle(&Packet{Code: CodeRequest, Identifier: 5, Type: TypeExpanded, VendorID: VendorCisco, VendorType: VendorTypeAnyConnect})
+	resp, _ = s.Handle(&Packet{Code: CodeRequest, Identifier: 5, Type: TypeExpanded, VendorID: ciscoMethod.VendorID, VendorType: ciscoMethod.VendorType})
 	if b, _ := resp.Encode(); !bytes.Equal(b, mustHex(t, "02050014 fe00000000000003 fe00000000000004")) {
 		t.Fatalf("Expanded Nak = %x", b)
 	}

@@ -7,6 +7,11 @@ import (
 	"testing"
 )
 
+// ciscoMethod is an expanded type of a vendor's space, the one of Cisco's
+// EAP-AnyConnect (Vendor-Id 9, Vendor-Type "DBRP"), implemented in package
+// anyconnect.
+var ciscoMethod = ExpandedType{VendorID: 9, VendorType: 0x44425250}
+
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.NewReplacer(" ", "", "\n", "", "\t", "").Replace(s))
@@ -27,7 +32,7 @@ func TestDecodeEncodeRoundTrip(t *testing.T) {
 		{"identity request, empty", "0101000501", Packet{Code: CodeRequest, Identifier: 1, Type: TypeIdentity, Data: []byte{}}},
 		{"identity response", "020200090175736572", Packet{Code: CodeResponse, Identifier: 2, Type: TypeIdentity, Data: []byte("user")}},
 		{"expanded", "0107000dfe00000944425250aa", Packet{Code: CodeRequest, Identifier: 7, Type: TypeExpanded,
-			VendorID: VendorCisco, VendorType: VendorTypeAnyConnect, Data: []byte{0xaa}}},
+			VendorID: ciscoMethod.VendorID, VendorType: ciscoMethod.VendorType, Data: []byte{0xaa}}},
 		{"expanded, no data", "0207000cfe12345600000001", Packet{Code: CodeResponse, Identifier: 7, Type: TypeExpanded,
 			VendorID: 0x123456, VendorType: 1, Data: []byte{}}},
 	} {
@@ -109,7 +114,7 @@ func TestNak(t *testing.T) {
 	if want := mustHex(t, "020300060300"); !bytes.Equal(none, want) {
 		t.Fatalf("empty Nak = %x, want %x", none, want)
 	}
-	exp := NewExpandedNak(9, AnyConnectType, ExpandedType{VendorType: uint32(TypeGTC)})
+	exp := NewExpandedNak(9, ciscoMethod, ExpandedType{VendorType: uint32(TypeGTC)})
 	b, _ := exp.Encode()
 	want := mustHex(t, "0209001c fe00000000000003 fe00000944425250 fe00000000000006")
 	if !bytes.Equal(b, want) {
@@ -123,7 +128,7 @@ func TestNak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0] != AnyConnectType || got[1].String() != "GTC" {
+	if len(got) != 2 || got[0] != ciscoMethod || got[1].String() != "GTC" {
 		t.Fatalf("NakTypes = %v", got)
 	}
 	bad := &Packet{Code: CodeResponse, Type: TypeExpanded, VendorType: 3, Data: make([]byte, 8)}

@@ -119,8 +119,11 @@ func SignAuth(rand io.Reader, key crypto.Signer, method wire.AuthMethod, hash cr
 
 // VerifyAuth checks the Authentication Data of an AUTH payload with a
 // signature method (see SignAuth) against the peer's public key. For
-// method 1 it tries prfHash, the negotiated PRF's hash that Cisco peers
-// sign with, then SHA-1 as RFC 7296 says (docs/anyconnect-ikev2.md 5a).
+// method 1 it tries prfHash, then SHA-1 as RFC 7296 says. That Cisco peers
+// sign with the negotiated PRF's hash (SHA-256 with PRF_HMAC_SHA2_256, and
+// so on) is known only from reverse-engineered code run against an ASA, not
+// from Cisco's documentation; the signature TLV of EAP-AnyConnect in
+// testdata/vectors/eap-anyconnect is made the same way.
 // A signature that does not verify gives an error wrapping ErrSignature.
 func VerifyAuth(pub crypto.PublicKey, method wire.AuthMethod, prfHash crypto.Hash, signedOctets, authData []byte) error {
 	switch method {

@@ -14,6 +14,7 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -168,25 +169,25 @@ func (p *Policy) standardMethod(g *TunnelGroup, c ikev2.EAPClient) (eap.Authenti
 // anyConnect builds the EAP-AnyConnect headend for every tunnel group that
 // uses it.
 func (p *Policy) anyConnect(c ikev2.EAPClient) eap.Authenticator {
-	a := &eap.AnyConnectAuthenticator{Rand: rand.Reader, Retries: 2}
+	a := &anyconnect.Authenticator{Rand: rand.Reader, Retries: 2}
 	for _, name := range p.cfg.groupNames() {
 		g := p.cfg.TunnelGroups[name]
 		if g.Auth != "eap-anyconnect" {
 			continue
 		}
-		tg := eap.TunnelGroup{Name: name, Aliases: g.Aliases, GroupURLs: g.GroupURLs, Password: true,
+		tg := anyconnect.TunnelGroup{Name: name, Aliases: g.Aliases, GroupURLs: g.GroupURLs, Password: true,
 			ClientCert: g.ClientCertificate, Banner: g.Banner}
 		if g.SecondFactor {
-			tg.SecondFactor = &eap.SecondFactor{Label: "Second password:", Check: func(_, user, value string) error {
+			tg.SecondFactor = &anyconnect.SecondFactor{Label: "Second password:", Check: func(_, user, value string) error {
 				u := p.cfg.user(user)
 				if u == nil || u.SecondFactor == "" || bcrypt.CompareHashAndPassword([]byte(u.SecondFactor), []byte(value)) != nil {
-					return eap.ErrWrongPassword
+					return anyconnect.ErrWrongPassword
 				}
 				return nil
 			}}
 		}
 		if g.HostScan {
-			tg.HostScan = &eap.HostScanDemand{Ticket: randomSecret(), Token: randomSecret()}
+			tg.HostScan = &anyconnect.HostScanDemand{Ticket: randomSecret(), Token: randomSecret()}
 		}
 		if g.MaxTries > 0 {
 			a.Retries = g.MaxTries - 1
@@ -200,11 +201,11 @@ func (p *Policy) anyConnect(c ikev2.EAPClient) eap.Authenticator {
 		u := p.cfg.user(user)
 		switch {
 		case u == nil:
-			return eap.ErrUnknownUser
+			return anyconnect.ErrUnknownUser
 		case u.Disabled:
-			return eap.ErrAccountDisabled
+			return anyconnect.ErrAccountDisabled
 		case !u.allowed(group):
-			return fmt.Errorf("%w: not a member of %s", eap.ErrUnknownUser, group)
+			return fmt.Errorf("%w: not a member of %s", anyconnect.ErrUnknownUser, group)
 		}
 		return u.check(pass)
 	}
@@ -234,16 +235,16 @@ func (u *User) check(pass string) error {
 	switch {
 	case u.PasswordHash != "":
 		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(pass)) != nil {
-			return eap.ErrWrongPassword
+			return anyconnect.ErrWrongPassword
 		}
 		return nil
 	case u.Password != "":
 		if u.Password != pass {
-			return eap.ErrWrongPassword
+			return anyconnect.ErrWrongPassword
 		}
 		return nil
 	}
-	return fmt.Errorf("%w: user %q has only an nt-hash, which cannot check a typed password", eap.ErrWrongPassword, u.Name)
+	return fmt.Errorf("%w: user %q has only an nt-hash, which cannot check a typed password", anyconnect.ErrWrongPassword, u.Name)
 }
 
 func randomSecret() string {

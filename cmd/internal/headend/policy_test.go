@@ -14,6 +14,7 @@ import (
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -152,7 +153,7 @@ func TestSeedConfig(t *testing.T) {
 	}
 	t.Run("anyconnect", func(t *testing.T) {
 		srv := newServer(t, cfg)
-		up, err := pump(t, newClient(t, dir, &eap.AnyConnectPeer{GroupAccess: "ASA-IKEV2"}, nil, nil), srv,
+		up, err := pump(t, newClient(t, dir, &anyconnect.Peer{GroupAccess: "ASA-IKEV2"}, nil, nil), srv,
 			eap.FormAnswer{"username": "alice", "password": "correct horse"})
 		if up == nil {
 			t.Fatalf("not established: %v", err)
@@ -178,7 +179,7 @@ func TestSeedConfig(t *testing.T) {
 	})
 	t.Run("disabled user", func(t *testing.T) {
 		srv := newServer(t, cfg)
-		_, err := pump(t, newClient(t, dir, &eap.AnyConnectPeer{GroupAccess: "ASA-IKEV2"}, nil, nil), srv,
+		_, err := pump(t, newClient(t, dir, &anyconnect.Peer{GroupAccess: "ASA-IKEV2"}, nil, nil), srv,
 			eap.FormAnswer{"username": "mallory", "password": "correct horse"})
 		if !errors.Is(err, ikev2.ErrAuthFailed) {
 			t.Fatalf("disabled user: %v", err)

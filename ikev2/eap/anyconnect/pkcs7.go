@@ -1,4 +1,4 @@
-package eap
+package anyconnect
 
 import (
 	"bytes"

@@ -1,7 +1,9 @@
-package eap
+package anyconnect
 
 import (
 	"bytes"
+	"crypto/x509"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,12 +11,14 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // loadVectorXML returns the recorded .xml file whose name starts with prefix.
 func loadVectorXML(t testing.TB, prefix string) []byte {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(anyConnectVectors, prefix+"*.xml"))
+	files, _ := filepath.Glob(filepath.Join(vectorDir, prefix+"*.xml"))
 	if len(files) != 1 {
 		t.Fatalf("want one %s*.xml vector, found %v", prefix, files)
 	}
@@ -38,7 +42,7 @@ func mustParseConfigAuth(t testing.TB, b []byte) *ConfigAuth {
 // marshals it again: the bytes must be identical, since the recordings have
 // no whitespace between elements and a parsed document keeps its order.
 func TestConfigAuthVectorsRoundTrip(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(anyConnectVectors, "*.xml"))
+	files, _ := filepath.Glob(filepath.Join(vectorDir, "*.xml"))
 	if len(files) != 8 {
 		t.Fatalf("found %d .xml vectors, want 8", len(files))
 	}
@@ -259,4 +263,68 @@ func TestConfigAuthEscapesUserInput(t *testing.T) {
 		t.Fatalf("round trip of %q gave %+v\n%s", nasty, c2, out)
 	}
 	_ = etree.NewDocument
+}
+
+// FuzzConfigAuth feeds arbitrary bytes to the parser, to Marshal, and as
+// TLV 0 to a peer and a headend in each of their waiting states. Nothing
+// may panic; whatever parses must marshal into something that parses.
+func FuzzConfigAuth(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(vectorDir, "*.xml"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`<config-auth type="auth-request"><opaque/><auth><error>x</error><form><input type="password" name="password"/><select name="group_list"><option selected="1">a</option></select></form></auth><host-scan><host-scan-ticket>t</host-scan-ticket></host-scan></config-auth>`))
+	f.Add([]byte(`<config-auth type="complete"><config><opaque><custom-attr><dynamic-split-exclude-domains><![CDATA[a,b]]></dynamic-split-exclude-domains></custom-attr></opaque></config></config-auth>`))
+	leaf, _ := testChain()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if c, err := ParseConfigAuth(b); err == nil {
+			out, err := c.Marshal()
+			if err != nil {
+				t.Fatalf("parsed document does not marshal: %v", err)
+			}
+			if _, err := ParseConfigAuth(out); err != nil && len(out) <= maxConfigAuthLen {
+				t.Fatalf("marshalled document does not parse: %v\n%s", err, out)
+			}
+		}
+		if len(b) > 0xFFFF-12-tlvHeaderLen { // the EAP length bounds TLV 0 after the expanded header
+			return
+		}
+		req := acRequest(t, 2, string(b))
+		hostScan := func(r HostScanRequest) (string, error) { return r.Token, nil }
+		for _, pre := range [][]string{nil, {helloDoc}} {
+			p := &Peer{Client: testClient(), UserName: "u", Answers: eap.FormAnswer{"password": "p"}, HostScan: hostScan,
+				Certificates: []*x509.Certificate{leaf}, SignInit: func() ([]byte, error) { return []byte{1}, nil }}
+			for i, d := range pre {
+				if _, err := p.Respond(acRequest(t, uint8(i), d)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := p.Respond(req); err != nil {
+				var ni *eap.NeedInput
+				if errors.As(err, &ni) {
+					fa := eap.FormAnswer{}
+					for _, name := range ni.Missing {
+						fa[name] = "x"
+					}
+					p.Answer(fa)
+				}
+			}
+		}
+		resp := &eap.Packet{Code: eap.CodeResponse, Identifier: req.Identifier, Type: req.Type, VendorID: req.VendorID, VendorType: req.VendorType, Data: req.Data}
+		for _, st := range []acAuthState{acAuthHello, acAuthGroupList, acAuthCert, acAuthPassword, acAuthSecond, acAuthHostScan, acAuthComplete} {
+			a := hostScanHeadend()
+			a.Groups[0].SecondFactor = &SecondFactor{Check: func(string, string, string) error { return nil }}
+			a.Groups[0].ClientCert = true
+			a.VerifyCert = func([]*x509.Certificate, []byte) error { return nil }
+			if _, err := a.Start(2); err != nil {
+				t.Fatal(err)
+			}
+			a.state, a.group = st, &a.Groups[0]
+			a.Next(resp, 3)
+		}
+	})
 }

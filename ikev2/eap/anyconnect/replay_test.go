@@ -1,4 +1,4 @@
-package eap
+package anyconnect
 
 import (
 	"bytes"
@@ -6,12 +6,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // vectorWire returns the recorded packet whose file name starts with prefix.
 func vectorWire(t testing.TB, prefix string) []byte {
 	t.Helper()
-	for _, v := range loadAnyConnectVectors(t) {
+	for _, v := range loadVectors(t) {
 		if strings.HasPrefix(v.name, prefix) {
 			return v.wire
 		}
@@ -20,9 +22,9 @@ func vectorWire(t testing.TB, prefix string) []byte {
 	return nil
 }
 
-func vectorPacket(t testing.TB, prefix string) *Packet {
+func vectorPacket(t testing.TB, prefix string) *eap.Packet {
 	t.Helper()
-	p, err := Decode(vectorWire(t, prefix))
+	p, err := eap.Decode(vectorWire(t, prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func vectorPacket(t testing.TB, prefix string) *Packet {
 // recordedCertTLVs returns TLV 3 and TLV 1 of vector 04.
 func recordedCertTLVs(t testing.TB) (p7, sig []byte) {
 	t.Helper()
-	m, err := DecodeAnyConnect(vectorWire(t, "04-"))
+	m, err := Decode(vectorWire(t, "04-"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func recordedCertTLVs(t testing.TB) (p7, sig []byte) {
 	return p7, sig
 }
 
-func encodePacket(t testing.TB, p *Packet) []byte {
+func encodePacket(t testing.TB, p *eap.Packet) []byte {
 	t.Helper()
 	b, err := p.Encode()
 	if err != nil {
@@ -58,26 +60,26 @@ func assertSameMessage(t *testing.T, got []byte, wantPrefix string) {
 	if bytes.Equal(got, want) {
 		return
 	}
-	gm, err := DecodeAnyConnect(got)
+	gm, err := Decode(got)
 	if err != nil {
 		t.Fatalf("%s: own packet does not decode: %v", wantPrefix, err)
 	}
-	wm, _ := DecodeAnyConnect(want)
+	wm, _ := Decode(want)
 	t.Errorf("%s: packet differs from the recording\n got XML %s\nwant XML %s", wantPrefix, gm.XML(), wm.XML())
 }
 
-// TestAnyConnectPeerReplay answers the recorded headend messages 01, 03,
+// TestPeerReplay answers the recorded headend messages 01, 03,
 // 05 and 07 and compares the answers with the recorded client messages 02,
 // 04, 06 and 08, byte for byte: TLV 3 is re-encoded from the recorded
 // certificates, TLV 1 is the recorded signature given back by SignInit.
-func TestAnyConnectPeerReplay(t *testing.T) {
+func TestPeerReplay(t *testing.T) {
 	p7, sig := recordedCertTLVs(t)
 	certs, err := DecodeCertChainPKCS7(p7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var scans []HostScanRequest
-	peer := &AnyConnectPeer{
+	peer := &Peer{
 		Client: recordedClient(), GroupAccess: "ASA-IKEV2", Certificates: certs,
 		SignInit: func() ([]byte, error) { return sig, nil },
 		HostScan: func(r HostScanRequest) (string, error) {
@@ -86,7 +88,7 @@ func TestAnyConnectPeerReplay(t *testing.T) {
 		},
 		Host: "asa.example",
 	}
-	s := &PeerSession{Method: peer}
+	s := &eap.PeerSession{Method: peer}
 	for _, step := range [][2]string{{"01-", "02-"}, {"03-", "04-"}, {"05-", "06-"}, {"07-", "08-"}} {
 		resp, err := s.Handle(vectorPacket(t, step[0]))
 		if err != nil {
@@ -112,20 +114,20 @@ func TestAnyConnectPeerReplay(t *testing.T) {
 }
 
 // recordedHeadend is the headend of the recording, as configuration.
-func recordedHeadend(verify func([]*x509.Certificate, []byte) error) *AnyConnectAuthenticator {
-	return &AnyConnectAuthenticator{
+func recordedHeadend(verify func([]*x509.Certificate, []byte) error) *Authenticator {
+	return &Authenticator{
 		Groups: []TunnelGroup{{Name: "ASA-IKEV2", ClientCert: true, HostScan: &HostScanDemand{
 			Ticket: "0C940894E65099BE2CB97531", Token: "59CD7E22327822F4B3EFCB5E", BaseURI: "/CACHE", WaitURI: "/+CSCOE+/sdesktop/wait.html"}}},
-		VerifyCert: verify, ConfigHash: "1700000000001", Rand: &counterRand{},
+		VerifyCert: verify, ConfigHash: "1700000000001", Rand: testRand(),
 	}
 }
 
-// TestAnyConnectAuthenticatorReplay feeds the recorded client messages to
+// TestAuthenticatorReplay feeds the recorded client messages to
 // the headend emulator. Its hello and auth-requests (01, 03, 05) match the
 // recording byte for byte; its complete carries its own session values and
 // configuration, so it is checked for shape. The signature of TLV 1 cannot
 // be verified without the IKE keys of the run: the verifier records it.
-func TestAnyConnectAuthenticatorReplay(t *testing.T) {
+func TestAuthenticatorReplay(t *testing.T) {
 	p7, sig := recordedCertTLVs(t)
 	var gotChain []*x509.Certificate
 	var gotSig []byte
@@ -155,7 +157,7 @@ func TestAnyConnectAuthenticatorReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := AnyConnectFromPacket(req)
+	m, err := FromPacket(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,9 +175,9 @@ func TestAnyConnectAuthenticatorReplay(t *testing.T) {
 	}
 }
 
-// TestAnyConnectAuthenticatorOpaqueCheck: an auth-reply whose opaque
+// TestAuthenticatorOpaqueCheck: an auth-reply whose opaque
 // differs from the one sent is refused.
-func TestAnyConnectAuthenticatorOpaqueCheck(t *testing.T) {
+func TestAuthenticatorOpaqueCheck(t *testing.T) {
 	a := recordedHeadend(func([]*x509.Certificate, []byte) error { return nil })
 	if _, err := a.Start(1); err != nil {
 		t.Fatal(err)
@@ -187,7 +189,7 @@ func TestAnyConnectAuthenticatorOpaqueCheck(t *testing.T) {
 	}
 	doc := mustParseConfigAuth(t, loadVectorXML(t, "06-"))
 	doc.Opaque.SelectElement("config-hash").SetText("1700000000002")
-	pkt, err := acPacket(CodeResponse, 3, nil, doc)
+	pkt, err := acPacket(eap.CodeResponse, 3, nil, doc)
 	if err != nil {
 		t.Fatal(err)
 	}

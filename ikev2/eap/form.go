@@ -5,12 +5,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// A form the UI layer can render without knowing the XML: what an
-// EAP-AnyConnect auth-request asks the user. The peer fills each Field's
-// Value with what it already knows (configured user name, earlier answers,
-// the form's defaults); the UI shows the form and returns a FormAnswer.
+// A form the UI layer can render without knowing the method: what a method
+// asks the user (an EAP-AnyConnect auth-request, an MS-CHAPv2 retry). The
+// peer fills each Field's Value with what it already knows (configured user
+// name, earlier answers, the form's defaults); the UI shows the form and
+// returns a FormAnswer.
 
 // FieldKind says how to render a Field.
 type FieldKind int
@@ -122,10 +124,10 @@ func (f *Form) Resolve(a FormAnswer) (map[string]string, error) {
 		if !ok {
 			return nil, &FormError{fl.Name, "required, no value given"}
 		}
-		if !validXMLText(v) {
+		if !ValidText(v) {
 			return nil, &FormError{fl.Name, "value holds characters XML cannot carry"}
 		}
-		if fl.Kind == FieldSelect && !fl.hasOption(v) {
+		if fl.Kind == FieldSelect && !fl.HasOption(v) {
 			return nil, &FormError{fl.Name, fmt.Sprintf("%q is not one of the options %s", v, fl.optionList())}
 		}
 		out[fl.Name] = v
@@ -139,7 +141,8 @@ func (f *Form) Validate(a FormAnswer) error {
 	return err
 }
 
-func (fl *Field) hasOption(v string) bool {
+// HasOption reports whether v is the value of one of the field's Options.
+func (fl *Field) HasOption(v string) bool {
 	for _, o := range fl.Options {
 		if o.Value == v {
 			return true
@@ -156,57 +159,41 @@ func (fl *Field) optionList() string {
 	return "[" + strings.Join(vs, " ") + "]"
 }
 
-// formFromAuth turns the <auth> of an auth-request into a Form. Inputs of
-// type submit, reset and button carry nothing and are left out; any other
-// unknown type is refused, naming it, rather than shown wrongly.
-func formFromAuth(a *Auth) (*Form, error) {
-	f := &Form{Title: a.Title, Banner: a.Banner}
-	if a.Message != nil {
-		f.Message = a.Message.Text
+// NeedInput is the error a Peer method returns when the authenticator asks
+// for something only the user can give. The exchange pauses; the caller
+// shows Form, then calls the method's Answer (see Answerer) with the user's
+// answers to get the Response for the pending Request.
+type NeedInput struct {
+	Identifier uint8    // of the pending Request
+	Form       *Form    // with every known value filled in
+	Missing    []string // fields still without value, in form order
+}
+
+func (n *NeedInput) Error() string {
+	msg := "eap: AnyConnect headend asks for input"
+	if n.Form != nil && n.Form.Error != "" {
+		msg += " after an error (" + n.Form.Error + ")"
 	}
-	if a.Error != nil {
-		f.Error = a.Error.Text
+	if len(n.Missing) > 0 {
+		msg += ": " + strings.Join(n.Missing, ", ")
 	}
-	if a.Form == nil {
-		return f, nil
+	return msg
+}
+
+// ValidText reports whether s holds only characters XML 1.0 can carry,
+// which Resolve asks of every answer: EAP-AnyConnect sends answers as XML
+// text, and an XML writer would silently replace other characters,
+// changing what the user typed.
+func ValidText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
 	}
-	seen := map[string]bool{}
-	for i, it := range a.Form.Items {
-		where := fmt.Sprintf("auth/form/%s #%d", def(it.Element, "input"), i+1)
-		fl := Field{Name: it.Name, Label: it.Label, Value: it.Value, SecondAuth: it.SecondAuth}
-		if it.Element == "select" {
-			fl.Kind, fl.Value = FieldSelect, ""
-			for _, o := range it.Options {
-				fl.Options = append(fl.Options, Option{Value: o.Value, Label: def(o.Label, o.Value)})
-				if o.Selected && fl.Value == "" {
-					fl.Value = o.Value
-				}
-			}
-			if len(fl.Options) == 0 {
-				return nil, configAuthError(where, "select %q has no options", it.Name)
-			}
-		} else {
-			switch it.Type {
-			case "text", "":
-				fl.Kind = FieldText
-			case "password":
-				fl.Kind = FieldPassword
-			case "hidden":
-				fl.Kind = FieldHidden
-			case "submit", "reset", "button":
-				continue
-			default:
-				return nil, configAuthError(where, "input %q has type %q, which this client does not support", it.Name, it.Type)
-			}
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return false
 		}
-		if !validXMLName(it.Name) {
-			return nil, configAuthError(where, "field name %q cannot be used as an element name", it.Name)
-		}
-		if seen[it.Name] {
-			return nil, configAuthError(where, "field name %q appears twice", it.Name)
-		}
-		seen[it.Name] = true
-		f.Fields = append(f.Fields, fl)
 	}
-	return f, nil
+	return true
 }

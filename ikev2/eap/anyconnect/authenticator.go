@@ -1,4 +1,4 @@
-package eap
+package anyconnect
 
 import (
 	"bytes"
@@ -11,10 +11,12 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
-// The headend's side of EAP-AnyConnect, an emulator of what an ASA does
-// as docs/anyconnect-ikev2.md section 3 describes it. Texts and the
+// The headend's side of EAP-AnyConnect, an emulator of what an ASA does in
+// the message order of the package documentation. Texts and the
 // session-token format are guesses [?]; they live in the constants below.
 
 // Errors a password or second-factor verifier returns. Unknown user and
@@ -89,9 +91,9 @@ const (
 	acAuthDone
 )
 
-// AnyConnectAuthenticator is the headend's side of EAP-AnyConnect. It
-// derives no MSK.
-type AnyConnectAuthenticator struct {
+// Authenticator is the headend's side of EAP-AnyConnect, an
+// eap.Authenticator. It derives no MSK.
+type Authenticator struct {
 	Groups       []TunnelGroup
 	DefaultGroup string // used when the client names no group
 	// CheckPassword verifies a username and password of a group; return
@@ -130,11 +132,11 @@ type acAuthRun struct {
 	certDone, passDone, secondDone, scanDone bool
 }
 
-func (a *AnyConnectAuthenticator) Type() ExpandedType { return AnyConnectType }
-func (a *AnyConnectAuthenticator) MSK() []byte        { return nil }
+func (a *Authenticator) Type() eap.ExpandedType { return MethodType }
+func (a *Authenticator) MSK() []byte            { return nil }
 
 // Group returns the tunnel group the client authenticates to, once known.
-func (a *AnyConnectAuthenticator) Group() string {
+func (a *Authenticator) Group() string {
 	if a.group == nil {
 		return ""
 	}
@@ -142,25 +144,25 @@ func (a *AnyConnectAuthenticator) Group() string {
 }
 
 // User returns the user name that passed CheckPassword.
-func (a *AnyConnectAuthenticator) User() string { return a.user }
+func (a *Authenticator) User() string { return a.user }
 
 // ClientInit returns the client's first init document.
-func (a *AnyConnectAuthenticator) ClientInit() *ConfigAuth { return a.init }
+func (a *Authenticator) ClientInit() *ConfigAuth { return a.init }
 
 // Certificates returns the client chain received in TLV 3.
-func (a *AnyConnectAuthenticator) Certificates() []*x509.Certificate { return a.chain }
+func (a *Authenticator) Certificates() []*x509.Certificate { return a.chain }
 
 // Session returns the session id and token sent in complete.
-func (a *AnyConnectAuthenticator) Session() (id, token string) { return a.session, a.token }
+func (a *Authenticator) Session() (id, token string) { return a.session, a.token }
 
 // Start returns the hello.
-func (a *AnyConnectAuthenticator) Start(id uint8) (*Packet, error) {
+func (a *Authenticator) Start(id uint8) (*eap.Packet, error) {
 	a.acAuthRun = acAuthRun{}
 	return a.send(id, acAuthHello, nil, &ConfigAuth{Type: ConfigAuthHello})
 }
 
-func (a *AnyConnectAuthenticator) send(id uint8, st acAuthState, tlvs []TLV, doc *ConfigAuth) (*Packet, error) {
-	pkt, err := acPacket(CodeRequest, id, tlvs, doc)
+func (a *Authenticator) send(id uint8, st acAuthState, tlvs []TLV, doc *ConfigAuth) (*eap.Packet, error) {
+	pkt, err := acPacket(eap.CodeRequest, id, tlvs, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +170,12 @@ func (a *AnyConnectAuthenticator) send(id uint8, st acAuthState, tlvs []TLV, doc
 	return pkt, nil
 }
 
-// Next processes the client's Response; see Authenticator.
-func (a *AnyConnectAuthenticator) Next(resp *Packet, id uint8) (*Packet, error) {
+// Next processes the client's Response; see eap.Authenticator.
+func (a *Authenticator) Next(resp *eap.Packet, id uint8) (*eap.Packet, error) {
 	if a.state == acAuthIdle || a.state == acAuthDone {
 		return nil, fmt.Errorf("eap: AnyConnect Response %v with no Request outstanding", resp)
 	}
-	if resp.Code != CodeResponse {
+	if resp.Code != eap.CodeResponse {
 		return nil, fmt.Errorf("eap: %v where an AnyConnect Response was expected", resp)
 	}
 	if resp.Identifier != a.id {
@@ -184,13 +186,13 @@ func (a *AnyConnectAuthenticator) Next(resp *Packet, id uint8) (*Packet, error) 
 		if err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("eap: peer refused %v and proposes %v", AnyConnectType, alts)
+		return nil, fmt.Errorf("eap: peer refused %v and proposes %v", MethodType, alts)
 	}
 	if a.state == acAuthFailing {
 		a.state = acAuthDone
 		return nil, a.failErr
 	}
-	m, err := AnyConnectFromPacket(resp)
+	m, err := FromPacket(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +241,7 @@ func (a *AnyConnectAuthenticator) Next(resp *Packet, id uint8) (*Packet, error) 
 		}
 		g := a.findGroup(name)
 		if g == nil {
-			cause := fmt.Errorf("eap: AnyConnect group %q unknown: %w", name, ErrAuthFailed)
+			cause := fmt.Errorf("eap: AnyConnect group %q unknown: %w", name, eap.ErrAuthFailed)
 			if !a.refused() {
 				return a.failing(id, acErrTooMany, cause)
 			}
@@ -276,7 +278,7 @@ func (a *AnyConnectAuthenticator) Next(resp *Packet, id uint8) (*Packet, error) 
 			err = fmt.Errorf("host-scan-token %q, want %q", *doc.HostScanToken, hs.Token)
 		}
 		if err != nil {
-			return a.failing(id, acErrHostScan, fmt.Errorf("eap: AnyConnect host scan: %w: %w", ErrAuthFailed, err))
+			return a.failing(id, acErrHostScan, fmt.Errorf("eap: AnyConnect host scan: %w: %w", eap.ErrAuthFailed, err))
 		}
 		a.scanDone = true
 	case acAuthComplete:
@@ -287,7 +289,7 @@ func (a *AnyConnectAuthenticator) Next(resp *Packet, id uint8) (*Packet, error) 
 }
 
 // refused counts a refused answer and reports whether another try is left.
-func (a *AnyConnectAuthenticator) refused() bool {
+func (a *Authenticator) refused() bool {
 	a.failures++
 	return a.failures <= a.Retries
 }
@@ -295,11 +297,11 @@ func (a *AnyConnectAuthenticator) refused() bool {
 // verdict turns a verifier's answer into the next message: nil, nil to go
 // on; another form after a wrong answer; an error message when the account
 // is disabled or the tries are used up.
-func (a *AnyConnectAuthenticator) verdict(id uint8, err error, user string, again func(uint8, string) (*Packet, error)) (*Packet, error) {
+func (a *Authenticator) verdict(id uint8, err error, user string, again func(uint8, string) (*eap.Packet, error)) (*eap.Packet, error) {
 	if err == nil {
 		return nil, nil
 	}
-	cause := fmt.Errorf("eap: AnyConnect group %q user %q: %w: %w", a.group.Name, user, ErrAuthFailed, err)
+	cause := fmt.Errorf("eap: AnyConnect group %q user %q: %w: %w", a.group.Name, user, eap.ErrAuthFailed, err)
 	switch {
 	case errors.Is(err, ErrAccountDisabled):
 		return a.failing(id, acErrDisabled, cause)
@@ -324,7 +326,7 @@ func answer(doc *ConfigAuth, name string) (string, bool) {
 	return "", false
 }
 
-func (a *AnyConnectAuthenticator) findGroup(name string) *TunnelGroup {
+func (a *Authenticator) findGroup(name string) *TunnelGroup {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil
@@ -348,7 +350,7 @@ func (a *AnyConnectAuthenticator) findGroup(name string) *TunnelGroup {
 	return nil
 }
 
-func (a *AnyConnectAuthenticator) nextStep(id uint8) (*Packet, error) {
+func (a *Authenticator) nextStep(id uint8) (*eap.Packet, error) {
 	g := a.group
 	switch {
 	case g.ClientCert && !a.certDone:
@@ -366,9 +368,9 @@ func (a *AnyConnectAuthenticator) nextStep(id uint8) (*Packet, error) {
 	return a.complete(id)
 }
 
-func (a *AnyConnectAuthenticator) csport() string { return def(a.CSPort, "443") }
+func (a *Authenticator) csport() string { return def(a.CSPort, "443") }
 
-func (a *AnyConnectAuthenticator) newOpaque() *etree.Element {
+func (a *Authenticator) newOpaque() *etree.Element {
 	o := etree.NewElement("opaque")
 	o.CreateAttr("is-for", "sg")
 	if a.group != nil {
@@ -380,7 +382,7 @@ func (a *AnyConnectAuthenticator) newOpaque() *etree.Element {
 	return o
 }
 
-func (a *AnyConnectAuthenticator) formRequest(id uint8, st acAuthState, message, errText string, items ...AuthFormItem) (*Packet, error) {
+func (a *Authenticator) formRequest(id uint8, st acAuthState, message, errText string, items ...AuthFormItem) (*eap.Packet, error) {
 	auth := &Auth{ID: "main", Message: &AuthMessage{Text: message}, Form: &AuthForm{Items: items}}
 	if errText != "" {
 		auth.Error = &AuthMessage{Text: errText}
@@ -388,7 +390,7 @@ func (a *AnyConnectAuthenticator) formRequest(id uint8, st acAuthState, message,
 	return a.send(id, st, nil, &ConfigAuth{Type: ConfigAuthAuthRequest, Opaque: a.newOpaque(), Auth: auth})
 }
 
-func (a *AnyConnectAuthenticator) groupList(id uint8, errText string) (*Packet, error) {
+func (a *Authenticator) groupList(id uint8, errText string) (*eap.Packet, error) {
 	sel := AuthFormItem{Element: "select", Name: GroupListField, Label: "GROUP:"}
 	for _, g := range a.Groups {
 		label := g.Name
@@ -400,17 +402,17 @@ func (a *AnyConnectAuthenticator) groupList(id uint8, errText string) (*Packet, 
 	return a.formRequest(id, acAuthGroupList, acMsgGroup, errText, sel)
 }
 
-func (a *AnyConnectAuthenticator) passwordForm(id uint8, errText string) (*Packet, error) {
+func (a *Authenticator) passwordForm(id uint8, errText string) (*eap.Packet, error) {
 	return a.formRequest(id, acAuthPassword, acMsgLogin, errText,
 		AuthFormItem{Element: "input", Type: "text", Name: UserNameField, Label: "Username:"},
 		AuthFormItem{Element: "input", Type: "password", Name: acPasswordField, Label: "Password:"})
 }
 
-func (a *AnyConnectAuthenticator) secondName() string {
+func (a *Authenticator) secondName() string {
 	return def(a.group.SecondFactor.Name, acSecondField)
 }
 
-func (a *AnyConnectAuthenticator) secondForm(id uint8, errText string) (*Packet, error) {
+func (a *Authenticator) secondForm(id uint8, errText string) (*eap.Packet, error) {
 	sf := a.group.SecondFactor
 	if sf.Check == nil {
 		return nil, fmt.Errorf("eap: AnyConnect group %q: SecondFactor.Check is not set", a.group.Name)
@@ -421,7 +423,7 @@ func (a *AnyConnectAuthenticator) secondForm(id uint8, errText string) (*Packet,
 
 // failing sends an auth-request holding only an error; whatever the client
 // answers, the method then ends with cause.
-func (a *AnyConnectAuthenticator) failing(id uint8, text string, cause error) (*Packet, error) {
+func (a *Authenticator) failing(id uint8, text string, cause error) (*eap.Packet, error) {
 	pkt, err := a.send(id, acAuthFailing, nil, &ConfigAuth{Type: ConfigAuthAuthRequest, Auth: &Auth{ID: "main", Error: &AuthMessage{Text: text}}})
 	if err != nil {
 		return nil, err
@@ -430,7 +432,7 @@ func (a *AnyConnectAuthenticator) failing(id uint8, text string, cause error) (*
 	return pkt, nil
 }
 
-func (a *AnyConnectAuthenticator) checkCert(id uint8, m *AnyConnectMessage) (*Packet, error) {
+func (a *Authenticator) checkCert(id uint8, m *Message) (*eap.Packet, error) {
 	p7, ok1 := m.Find(TLVCertChain)
 	sig, ok2 := m.Find(TLVSignature)
 	if !ok1 || !ok2 {
@@ -445,15 +447,18 @@ func (a *AnyConnectAuthenticator) checkCert(id uint8, m *AnyConnectMessage) (*Pa
 		return nil, fmt.Errorf("eap: AnyConnect group %q asks for a certificate and VerifyCert is not set", a.group.Name)
 	}
 	if err := a.VerifyCert(chain, sig); err != nil {
-		return a.failing(id, acErrCert, fmt.Errorf("eap: AnyConnect client certificate %q: %w: %w", chain[0].Subject, ErrAuthFailed, err))
+		return a.failing(id, acErrCert, fmt.Errorf("eap: AnyConnect client certificate %q: %w: %w", chain[0].Subject, eap.ErrAuthFailed, err))
 	}
 	return nil, nil
 }
 
-func (a *AnyConnectAuthenticator) complete(id uint8) (*Packet, error) {
+func (a *Authenticator) complete(id uint8) (*eap.Packet, error) {
 	var r [33]byte
-	if err := readRandom(a.Rand, r[:], "AnyConnect session id and token"); err != nil {
-		return nil, err
+	if a.Rand == nil {
+		return nil, errors.New("eap: no random source for the AnyConnect session id and token")
+	}
+	if _, err := io.ReadFull(a.Rand, r[:]); err != nil {
+		return nil, fmt.Errorf("eap: reading the AnyConnect session id and token: %w", err)
 	}
 	a.session = strconv.FormatUint(uint64(binary.BigEndian.Uint32(r[0:4])), 10)
 	a.token = fmt.Sprintf("%06d@%s@%04d@%X", binary.BigEndian.Uint32(r[4:8])%1000000, a.session,

@@ -1,4 +1,4 @@
-package eap
+package anyconnect
 
 import (
 	"bytes"
@@ -6,31 +6,33 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
-const anyConnectVectors = "../../testdata/vectors/eap-anyconnect"
+const vectorDir = "../../../testdata/vectors/eap-anyconnect"
 
-// anyConnectVector is one recorded packet and, when the packet carries
+// vector is one recorded packet and, when the packet carries
 // TLV 0, the XML file recorded beside it.
-type anyConnectVector struct {
+type vector struct {
 	name string
 	wire []byte
 	xml  []byte // nil when there is no .xml file
 }
 
-func loadAnyConnectVectors(t testing.TB) []anyConnectVector {
+func loadVectors(t testing.TB) []vector {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(anyConnectVectors, "*.eap.hex"))
+	files, err := filepath.Glob(filepath.Join(vectorDir, "*.eap.hex"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no vectors in %s: %v", anyConnectVectors, err)
+		t.Fatalf("no vectors in %s: %v", vectorDir, err)
 	}
-	var out []anyConnectVector
+	var out []vector
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := anyConnectVector{name: filepath.Base(f), wire: mustHex(t, string(raw))}
+		v := vector{name: filepath.Base(f), wire: fromHex(t, string(raw))}
 		xml, err := os.ReadFile(strings.TrimSuffix(f, ".eap.hex") + ".xml")
 		if err == nil {
 			v.xml = xml
@@ -42,23 +44,23 @@ func loadAnyConnectVectors(t testing.TB) []anyConnectVector {
 	return out
 }
 
-// TestAnyConnectVectors decodes every recorded packet. The .xml files hold
+// TestVectors decodes every recorded packet. The .xml files hold
 // TLV 0 byte for byte, trailing newline included, so they are compared
 // without any trimming. The last packet is a plain EAP-Success.
-func TestAnyConnectVectors(t *testing.T) {
-	for _, v := range loadAnyConnectVectors(t) {
+func TestVectors(t *testing.T) {
+	for _, v := range loadVectors(t) {
 		t.Run(v.name, func(t *testing.T) {
-			p, err := Decode(v.wire)
+			p, err := eap.Decode(v.wire)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Code == CodeSuccess {
+			if p.Code == eap.CodeSuccess {
 				if v.xml != nil {
 					t.Fatal("EAP-Success has an .xml file beside it")
 				}
 				return
 			}
-			m, err := AnyConnectFromPacket(p)
+			m, err := FromPacket(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,12 +81,12 @@ func TestAnyConnectVectors(t *testing.T) {
 	}
 }
 
-func TestAnyConnectCertificatePath(t *testing.T) {
-	for _, v := range loadAnyConnectVectors(t) {
+func TestCertificatePath(t *testing.T) {
+	for _, v := range loadVectors(t) {
 		if !strings.HasPrefix(v.name, "04-") {
 			continue
 		}
-		m, err := DecodeAnyConnect(v.wire)
+		m, err := Decode(v.wire)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +100,7 @@ func TestAnyConnectCertificatePath(t *testing.T) {
 		if sig, _ := m.Find(TLVSignature); len(sig) != 256 {
 			t.Fatalf("signature is %d bytes, want 256 (RSA-2048)", len(sig))
 		}
-		if m.Code != CodeResponse || m.Identifier != 2 {
+		if m.Code != eap.CodeResponse || m.Identifier != 2 {
 			t.Fatalf("header = %v id %d", m.Code, m.Identifier)
 		}
 		return
@@ -106,15 +108,15 @@ func TestAnyConnectCertificatePath(t *testing.T) {
 	t.Fatal("vector 04 not found")
 }
 
-func TestAnyConnectUnknownTLVKept(t *testing.T) {
-	m := &AnyConnectMessage{Code: CodeResponse, Identifier: 5, TLVs: []TLV{
+func TestUnknownTLVKept(t *testing.T) {
+	m := &Message{Code: eap.CodeResponse, Identifier: 5, TLVs: []TLV{
 		{Type: 0x7777, Value: []byte{1, 2, 3}}, {Type: TLVXML, Value: []byte("<x/>")}, {Type: 9, Value: nil},
 	}}
 	b, err := m.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := DecodeAnyConnect(b)
+	m2, err := Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,19 +128,19 @@ func TestAnyConnectUnknownTLVKept(t *testing.T) {
 	}
 }
 
-func TestAnyConnectErrors(t *testing.T) {
+func TestMessageErrors(t *testing.T) {
 	for _, tc := range []struct{ hex, want string }{
 		{"01010014 fe00000944425250 0000 0384 41424344", "TLV XML at offset 12: length 900 exceeds remaining 4 bytes"},
 		{"01010013 fe00000944425250 0000000141 0000", "TLV at offset 17: 2 bytes left"},
 		{"0101000c fe00000944425251", "is not EAP-AnyConnect"},
 		{"03010004", "is not EAP-AnyConnect"},
 	} {
-		_, err := DecodeAnyConnect(mustHex(t, tc.hex))
+		_, err := Decode(fromHex(t, tc.hex))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("DecodeAnyConnect(%s) error = %v, want it to mention %q", tc.hex, err, tc.want)
+			t.Errorf("Decode(%s) error = %v, want it to mention %q", tc.hex, err, tc.want)
 		}
 	}
-	big := &AnyConnectMessage{Code: CodeRequest, TLVs: []TLV{{Value: make([]byte, 0x10000)}}}
+	big := &Message{Code: eap.CodeRequest, TLVs: []TLV{{Value: make([]byte, 0x10000)}}}
 	if _, err := big.Encode(); err == nil || !strings.Contains(err.Error(), "exceeds 65535") {
 		t.Errorf("oversized TLV: %v", err)
 	}
@@ -147,11 +149,11 @@ func TestAnyConnectErrors(t *testing.T) {
 // FuzzAnyConnectTLV checks that decoding never panics and that whatever
 // decodes re-encodes to the same bytes and decodes to the same TLVs.
 func FuzzAnyConnectTLV(f *testing.F) {
-	for _, v := range loadAnyConnectVectors(f) {
+	for _, v := range loadVectors(f) {
 		f.Add(v.wire)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeAnyConnect(b)
+		m, err := Decode(b)
 		if err != nil {
 			return
 		}
@@ -159,11 +161,11 @@ func FuzzAnyConnectTLV(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded message does not encode: %v", err)
 		}
-		p, _ := Decode(b)
+		p, _ := eap.Decode(b)
 		if want, _ := p.Encode(); !bytes.Equal(out, want) {
 			t.Fatalf("re-encoding changed the bytes:\n got %x\nwant %x", out, want)
 		}
-		m2, err := DecodeAnyConnect(out)
+		m2, err := Decode(out)
 		if err != nil {
 			t.Fatalf("re-encoded message does not decode: %v", err)
 		}

@@ -1,10 +1,11 @@
-package eap
+package anyconnect
 
 import (
 	"crypto/x509"
 	"errors"
-	"strings"
 	"testing"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // staticBinding signs with a fixed value and counts its calls.
@@ -18,18 +19,18 @@ func (b *staticBinding) SignInitiatorOctets() ([]byte, error) {
 	return b.sig, nil
 }
 
-// converseBound runs a certificate conversation through a PeerSession
+// converseBound runs a certificate conversation through a eap.PeerSession
 // bound to ike and returns the signature the headend received.
-func converseBound(t *testing.T, p *AnyConnectPeer, ike IKEBinding) []byte {
+func converseBound(t *testing.T, p *Peer, ike eap.IKEBinding) []byte {
 	t.Helper()
 	var got []byte
-	a := &AnyConnectAuthenticator{Groups: []TunnelGroup{{Name: "Certs", ClientCert: true}}, Rand: &counterRand{},
+	a := &Authenticator{Groups: []TunnelGroup{{Name: "Certs", ClientCert: true}}, Rand: testRand(),
 		VerifyCert: func(_ []*x509.Certificate, sig []byte) error { got = sig; return nil }}
-	s := &PeerSession{Method: p, IKE: ike}
+	s := &eap.PeerSession{Method: p, IKE: ike}
 	id := uint8(1)
 	req, err := a.Start(id)
 	for req != nil && err == nil {
-		var resp *Packet
+		var resp *eap.Packet
 		if resp, err = s.Handle(wire(t, req)); err != nil {
 			t.Fatalf("peer: %v", err)
 		}
@@ -45,7 +46,7 @@ func converseBound(t *testing.T, p *AnyConnectPeer, ike IKEBinding) []byte {
 func TestIKEBindingSignsCertificateInit(t *testing.T) {
 	leaf, ca := testChain()
 	ike := &staticBinding{sig: []byte("from the IKE SA")}
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf, ca}}
+	p := &Peer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf, ca}}
 	if got := converseBound(t, p, ike); string(got) != "from the IKE SA" || ike.calls != 1 {
 		t.Fatalf("headend got %q after %d binding calls", got, ike.calls)
 	}
@@ -55,20 +56,18 @@ func TestIKEBindingSignsCertificateInit(t *testing.T) {
 
 	// A SignInit the caller set wins over the binding.
 	ike = &staticBinding{sig: []byte("from the IKE SA")}
-	p = &AnyConnectPeer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf, ca},
+	p = &Peer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf, ca},
 		SignInit: func() ([]byte, error) { return []byte("from the caller"), nil }}
 	if got := converseBound(t, p, ike); string(got) != "from the caller" || ike.calls != 0 {
 		t.Fatalf("headend got %q after %d binding calls", got, ike.calls)
 	}
 }
 
-func TestPeerSessionAnswerNeedsAnAnswerer(t *testing.T) {
-	s := &PeerSession{Method: &MD5Peer{Secret: "x"}}
-	if _, err := s.Answer(FormAnswer{"password": "x"}); err == nil || !strings.Contains(err.Error(), "does not ask") {
-		t.Fatalf("MD5 answered a form: %v", err)
-	}
-	s = &PeerSession{Method: &AnyConnectPeer{}}
-	if _, err := s.Answer(FormAnswer{}); err == nil || errors.Is(err, ErrAuthFailed) {
+// TestPeerSessionAnswerNothingPending answers a peer that asked nothing:
+// an error, but not an authentication failure.
+func TestPeerSessionAnswerNothingPending(t *testing.T) {
+	s := &eap.PeerSession{Method: &Peer{}}
+	if _, err := s.Answer(eap.FormAnswer{}); err == nil || errors.Is(err, eap.ErrAuthFailed) {
 		t.Fatalf("an AnyConnect peer with no form pending: %v", err)
 	}
 }

@@ -1,27 +1,28 @@
-package eap_test
+package anyconnect_test
 
 import (
 	"errors"
 	"fmt"
 
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 )
 
 // The client pauses when the headend asks for something only the user
-// knows: Respond returns a *NeedInput, the UI shows its Form, and Answer
+// knows: Respond returns an *eap.NeedInput, the UI shows its Form, and Answer
 // produces the Response for the pending Request.
-func ExampleAnyConnectPeer_Answer() {
-	headend := &eap.AnyConnectAuthenticator{
-		Groups: []eap.TunnelGroup{{Name: "Staff", Password: true}},
+func ExamplePeer_Answer() {
+	headend := &anyconnect.Authenticator{
+		Groups: []anyconnect.TunnelGroup{{Name: "Staff", Password: true}},
 		CheckPassword: func(group, user, pass string) error {
 			if user == "alice" && pass == "secret" {
 				return nil
 			}
-			return eap.ErrWrongPassword
+			return anyconnect.ErrWrongPassword
 		},
 		Rand: zeroRand{},
 	}
-	peer := &eap.AnyConnectPeer{GroupAccess: "Staff", UserName: "alice"}
+	peer := &anyconnect.Peer{GroupAccess: "Staff", UserName: "alice"}
 
 	req, _ := headend.Start(1)
 	for id := uint8(2); req != nil; id++ {

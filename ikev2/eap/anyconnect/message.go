@@ -1,22 +1,21 @@
-package eap
+package anyconnect
 
 import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
-// EAP-AnyConnect ("aggregate authentication") is an expanded method of
-// Cisco's vendor space. Nothing public specifies it; the values below come
-// from reverse-engineered code that its author ran against a real ASA
-// (docs/anyconnect-ikev2.md section 3, tag [RE]).
+// The method's place in the expanded space of RFC 3748 section 5.7 [RE].
 const (
-	VendorCisco          = 9          // IANA enterprise number of Cisco, 3 bytes 00 00 09
-	VendorTypeAnyConnect = 0x44425250 // "DBRP"
+	VendorCisco = 9          // IANA enterprise number of Cisco, 3 bytes 00 00 09
+	VendorType  = 0x44425250 // "DBRP"
 )
 
-// AnyConnectType is the expanded type of EAP-AnyConnect.
-var AnyConnectType = ExpandedType{VendorID: VendorCisco, VendorType: VendorTypeAnyConnect}
+// MethodType is the expanded type of EAP-AnyConnect.
+var MethodType = eap.ExpandedType{VendorID: VendorCisco, VendorType: VendorType}
 
 // TLVType is the Type of an EAP-AnyConnect TLV.
 type TLVType uint16
@@ -44,35 +43,36 @@ type TLV struct {
 
 const tlvHeaderLen = 4
 
-// AnyConnectMessage is an EAP-AnyConnect Request or Response split into its
-// header fields and TLVs, in wire order. Unknown TLV types are kept, so
-// decoding and encoding again yields the same bytes.
-type AnyConnectMessage struct {
-	Code       Code
+// Message is an EAP-AnyConnect Request or Response split into its header
+// fields and TLVs, in wire order. Unknown TLV types are kept, so decoding
+// and encoding again yields the same bytes.
+type Message struct {
+	Code       eap.Code
 	Identifier uint8
 	TLVs       []TLV
 }
 
-// DecodeAnyConnect decodes a whole EAP packet holding EAP-AnyConnect.
-func DecodeAnyConnect(b []byte) (*AnyConnectMessage, error) {
-	p, err := Decode(b)
+// Decode decodes a whole EAP packet holding EAP-AnyConnect.
+func Decode(b []byte) (*Message, error) {
+	p, err := eap.Decode(b)
 	if err != nil {
 		return nil, err
 	}
-	return AnyConnectFromPacket(p)
+	return FromPacket(p)
 }
 
-// AnyConnectFromPacket splits an already decoded packet into its TLVs.
-// Values alias p.Data.
-func AnyConnectFromPacket(p *Packet) (*AnyConnectMessage, error) {
-	if !p.hasType() || p.Expanded() != AnyConnectType {
-		return nil, fmt.Errorf("eap: %v is not EAP-AnyConnect (%v)", p, AnyConnectType)
+// FromPacket splits an already decoded packet into its TLVs. Values alias
+// p.Data.
+func FromPacket(p *eap.Packet) (*Message, error) {
+	if (p.Code != eap.CodeRequest && p.Code != eap.CodeResponse) || p.Expanded() != MethodType {
+		return nil, fmt.Errorf("eap: %v is not EAP-AnyConnect (%v)", p, MethodType)
 	}
-	tlvs, err := DecodeTLVs(p.Data, expandedHeaderLen)
+	// The TLVs follow the 12-byte expanded header.
+	tlvs, err := DecodeTLVs(p.Data, p.Len()-len(p.Data))
 	if err != nil {
 		return nil, err
 	}
-	return &AnyConnectMessage{Code: p.Code, Identifier: p.Identifier, TLVs: tlvs}, nil
+	return &Message{Code: p.Code, Identifier: p.Identifier, TLVs: tlvs}, nil
 }
 
 // DecodeTLVs parses a sequence of EAP-AnyConnect TLVs that fill b exactly.
@@ -110,17 +110,17 @@ func AppendTLVs(dst []byte, tlvs []TLV) ([]byte, error) {
 }
 
 // Packet builds the EAP packet carrying m.
-func (m *AnyConnectMessage) Packet() (*Packet, error) {
+func (m *Message) Packet() (*eap.Packet, error) {
 	data, err := AppendTLVs(nil, m.TLVs)
 	if err != nil {
 		return nil, err
 	}
-	return &Packet{Code: m.Code, Identifier: m.Identifier, Type: TypeExpanded,
-		VendorID: VendorCisco, VendorType: VendorTypeAnyConnect, Data: data}, nil
+	return &eap.Packet{Code: m.Code, Identifier: m.Identifier, Type: eap.TypeExpanded,
+		VendorID: VendorCisco, VendorType: VendorType, Data: data}, nil
 }
 
 // Encode returns the whole EAP packet carrying m.
-func (m *AnyConnectMessage) Encode() ([]byte, error) {
+func (m *Message) Encode() ([]byte, error) {
 	p, err := m.Packet()
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (m *AnyConnectMessage) Encode() ([]byte, error) {
 }
 
 // Find returns the value of the first TLV of type t.
-func (m *AnyConnectMessage) Find(t TLVType) ([]byte, bool) {
+func (m *Message) Find(t TLVType) ([]byte, bool) {
 	for _, tlv := range m.TLVs {
 		if tlv.Type == t {
 			return tlv.Value, true
@@ -139,7 +139,7 @@ func (m *AnyConnectMessage) Find(t TLVType) ([]byte, bool) {
 }
 
 // XML returns the config-auth document of TLV 0, or nil when absent.
-func (m *AnyConnectMessage) XML() []byte {
+func (m *Message) XML() []byte {
 	v, _ := m.Find(TLVXML)
 	return v
 }

@@ -1,26 +1,27 @@
-package eap
+package anyconnect
 
 import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
-// The client's side of EAP-AnyConnect. See docs/anyconnect-ikev2.md
-// section 3 for the message order; choices marked [RE] follow the recorded
-// run in testdata/vectors/eap-anyconnect.
+// The client's side of EAP-AnyConnect. The package documentation gives the
+// message order; choices marked [RE] follow the recorded run in
+// testdata/vectors/eap-anyconnect.
 
 // Defaults of the client header and capabilities [RE].
 const (
-	DefaultAnyConnectVersion  = "4.10.07073"
-	DefaultAnyConnectPlatform = "linux-64"
+	DefaultVersion  = "4.10.07073"
+	DefaultPlatform = "linux-64"
 	// GroupListField is the name of the select that lists tunnel groups;
 	// its choice also goes back as <group-select>.
 	GroupListField = "group_list"
-	// UserNameField is the field that ClientConfig.UserName pre-fills.
+	// UserNameField is the field that Peer.UserName pre-fills.
 	UserNameField = "username"
 )
 
@@ -34,8 +35,8 @@ var (
 
 // ClientInfo is what the client header says about the client.
 type ClientInfo struct {
-	Version  string // <version who="vpn">, DefaultAnyConnectVersion when empty
-	Platform string // <device-id> text, DefaultAnyConnectPlatform when empty
+	Version  string // <version who="vpn">, DefaultVersion when empty
+	Platform string // <device-id> text, DefaultPlatform when empty
 	// Optional device-id attributes, left out when empty.
 	ComputerName, DeviceType, PlatformVersion, UniqueID, UniqueIDGlobal string
 	// MACAddresses: the first init lists them all; later messages only the
@@ -45,8 +46,8 @@ type ClientInfo struct {
 
 // header fills the client header of c.
 func (ci *ClientInfo) header(c *ConfigAuth, allMACs bool) {
-	c.Version = &ClientVersion{Who: ConfigAuthClient, Value: def(ci.Version, DefaultAnyConnectVersion)}
-	c.DeviceID = &DeviceID{Platform: def(ci.Platform, DefaultAnyConnectPlatform), ComputerName: ci.ComputerName,
+	c.Version = &ClientVersion{Who: ConfigAuthClient, Value: def(ci.Version, DefaultVersion)}
+	c.DeviceID = &DeviceID{Platform: def(ci.Platform, DefaultPlatform), ComputerName: ci.ComputerName,
 		DeviceType: ci.DeviceType, PlatformVersion: ci.PlatformVersion, UniqueID: ci.UniqueID, UniqueIDGlobal: ci.UniqueIDGlobal}
 	var macs []MACAddress
 	for _, m := range ci.MACAddresses {
@@ -63,7 +64,7 @@ func (ci *ClientInfo) header(c *ConfigAuth, allMACs bool) {
 // HostScanRequest is the headend's posture-check demand, handed to the
 // configured HostScan wrapper.
 type HostScanRequest struct {
-	Host    string // AnyConnectPeer.Host
+	Host    string // Peer.Host
 	CSPort  string // HTTPS port of the headend's client services
 	Ticket  string
 	Token   string
@@ -71,36 +72,15 @@ type HostScanRequest struct {
 	WaitURI string
 }
 
-// NeedInput is the error Respond returns when the headend asks for
-// something only the user can give and no Prompt is configured. The
-// exchange pauses; the caller shows Form, then calls Answer with the user's
-// answers to get the Response for the pending Request.
-type NeedInput struct {
-	Identifier uint8    // of the pending Request
-	Form       *Form    // with every known value filled in
-	Missing    []string // fields still without value, in form order
-}
-
-func (n *NeedInput) Error() string {
-	msg := "eap: AnyConnect headend asks for input"
-	if n.Form != nil && n.Form.Error != "" {
-		msg += " after an error (" + n.Form.Error + ")"
-	}
-	if len(n.Missing) > 0 {
-		msg += ": " + strings.Join(n.Missing, ", ")
-	}
-	return msg
-}
-
-// AnyConnectError is a refusal from the headend: an <error> in an
-// auth-request without a form, or in a complete. It wraps ErrAuthFailed.
-type AnyConnectError struct {
+// Error is a refusal from the headend: an <error> in an auth-request
+// without a form, or in a complete. It wraps eap.ErrAuthFailed.
+type Error struct {
 	In   ConfigAuthType
 	ID   string
 	Text string
 }
 
-func (e *AnyConnectError) Error() string {
+func (e *Error) Error() string {
 	t := e.Text
 	if t == "" {
 		t = "(no text)"
@@ -108,10 +88,10 @@ func (e *AnyConnectError) Error() string {
 	return fmt.Sprintf("eap: AnyConnect headend refused in %s: %s", e.In, t)
 }
 
-func (e *AnyConnectError) Unwrap() error { return ErrAuthFailed }
+func (e *Error) Unwrap() error { return eap.ErrAuthFailed }
 
-// AnyConnectComplete is what the headend's complete message gave.
-type AnyConnectComplete struct {
+// Complete is what the headend's complete message gave.
+type Complete struct {
 	SessionID    string
 	SessionToken string
 	Message      string
@@ -132,17 +112,18 @@ const (
 	acPeerDone                     // ack sent
 )
 
-// AnyConnectPeer is the client's side of EAP-AnyConnect. It derives no MSK.
+// Peer is the client's side of EAP-AnyConnect, an eap.Peer. It derives no
+// MSK.
 //
 // Input from the user: when an auth-request carries a form, the peer fills
 // every field it can (configured UserName and Answers, values the user
 // gave earlier, the headend's defaults). When nothing is missing and the
 // headend reported no error it answers at once. Otherwise, with Prompt set
-// it calls Prompt; without, Respond returns a *NeedInput error and the
+// it calls Prompt; without, Respond returns an *eap.NeedInput error and the
 // exchange pauses until Answer. Passwords the user types are used once;
 // after an <error> the form is shown again with the text fields it already
 // knows filled in and the password fields empty.
-type AnyConnectPeer struct {
+type Peer struct {
 	Client      ClientInfo
 	GroupAccess string // the profile's UserGroup (name or group URL)
 	GroupSelect string // optional <group-select> of the init
@@ -151,14 +132,14 @@ type AnyConnectPeer struct {
 	AuthMethods     []string
 	CertAuthMethods []string
 
-	UserName string     // pre-fills the "username" field
-	Answers  FormAnswer // known answers by field name (saved password, ...)
-	Prompt   func(*Form) (FormAnswer, error)
+	UserName string         // pre-fills the "username" field
+	Answers  eap.FormAnswer // known answers by field name (saved password, ...)
+	Prompt   func(*eap.Form) (eap.FormAnswer, error)
 
 	// Certificates is the client chain, leaf first, sent when the headend
 	// asks for a certificate. The signature of TLV 1 covers what only the
 	// IKE layer knows: it comes from SignInit when set, otherwise from the
-	// PeerSession's IKEBinding.
+	// eap.PeerSession's IKEBinding.
 	Certificates []*x509.Certificate
 	SignInit     func() ([]byte, error)
 
@@ -169,48 +150,49 @@ type AnyConnectPeer struct {
 	Host     string // headend host, passed to HostScan
 
 	state    acPeerState
-	ike      IKEBinding // of the Request being answered
+	ike      eap.IKEBinding // of the Request being answered
 	known    map[string]string
 	opaque   *etree.Element
 	pending  *acPending
-	complete *AnyConnectComplete
+	complete *Complete
 }
 
 type acPending struct {
 	id            uint8
-	form          *Form
+	form          *eap.Form
 	hostScanToken *string
 }
 
-func (p *AnyConnectPeer) Type() ExpandedType { return AnyConnectType }
-func (p *AnyConnectPeer) Done() bool         { return p.state == acPeerDone }
-func (p *AnyConnectPeer) MSK() []byte        { return nil }
+func (p *Peer) Type() eap.ExpandedType { return MethodType }
+func (p *Peer) Done() bool             { return p.state == acPeerDone }
+func (p *Peer) MSK() []byte            { return nil }
 
 // Complete returns what the headend's complete message gave, nil before.
-func (p *AnyConnectPeer) Complete() *AnyConnectComplete { return p.complete }
+func (p *Peer) Complete() *Complete { return p.complete }
 
 // Pending returns the form waiting for Answer, nil when none is.
-func (p *AnyConnectPeer) Pending() *NeedInput {
+func (p *Peer) Pending() *eap.NeedInput {
 	if p.pending == nil {
 		return nil
 	}
-	return &NeedInput{Identifier: p.pending.id, Form: p.pending.form, Missing: p.pending.form.Missing(nil)}
+	return &eap.NeedInput{Identifier: p.pending.id, Form: p.pending.form, Missing: p.pending.form.Missing(nil)}
 }
 
-// respondBound answers req with the IKE SA's binding at hand.
-func (p *AnyConnectPeer) respondBound(req *Packet, ike IKEBinding) (*Packet, error) {
+// RespondBound answers req with the IKE SA's binding at hand (see
+// eap.BoundPeer).
+func (p *Peer) RespondBound(req *eap.Packet, ike eap.IKEBinding) (*eap.Packet, error) {
 	p.ike = ike
 	defer func() { p.ike = nil }()
 	return p.Respond(req)
 }
 
 // Respond answers one EAP-AnyConnect Request. See the type's comment for
-// *NeedInput; a refusal from the headend is an *AnyConnectError.
-func (p *AnyConnectPeer) Respond(req *Packet) (*Packet, error) {
-	if req.Code != CodeRequest || req.Expanded() != AnyConnectType {
+// *eap.NeedInput; a refusal from the headend is an *Error.
+func (p *Peer) Respond(req *eap.Packet) (*eap.Packet, error) {
+	if req.Code != eap.CodeRequest || req.Expanded() != MethodType {
 		return nil, fmt.Errorf("eap: %v where an AnyConnect Request was expected", req)
 	}
-	m, err := AnyConnectFromPacket(req)
+	m, err := FromPacket(req)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +222,7 @@ func (p *AnyConnectPeer) Respond(req *Packet) (*Packet, error) {
 		r := &ConfigAuth{Type: ConfigAuthInit, GroupAccess: p.GroupAccess, GroupSelect: p.GroupSelect,
 			Capabilities: &Capabilities{AuthMethods: orDefault(p.AuthMethods, DefaultInitAuthMethods)}}
 		p.Client.header(r, true)
-		pkt, err := acPacket(CodeResponse, id, nil, r)
+		pkt, err := acPacket(eap.CodeResponse, id, nil, r)
 		if err == nil {
 			p.state = acPeerAuth
 		}
@@ -275,13 +257,13 @@ func docError(doc *ConfigAuth) *AuthMessage {
 	return nil
 }
 
-func (p *AnyConnectPeer) authRequest(id uint8, doc *ConfigAuth) (*Packet, error) {
+func (p *Peer) authRequest(id uint8, doc *ConfigAuth) (*eap.Packet, error) {
 	p.pending = nil
 	p.opaque = doc.Opaque
 	errMsg := docError(doc)
 	hasForm := doc.Auth != nil && doc.Auth.Form != nil && len(doc.Auth.Form.Items) > 0
 	if errMsg != nil && !hasForm {
-		return nil, &AnyConnectError{In: doc.Type, ID: errMsg.ID, Text: errMsg.Text}
+		return nil, &Error{In: doc.Type, ID: errMsg.ID, Text: errMsg.Text}
 	}
 	if doc.ClientCertRequest {
 		return p.certInit(id)
@@ -290,14 +272,14 @@ func (p *AnyConnectPeer) authRequest(id uint8, doc *ConfigAuth) (*Packet, error)
 	if hs := doc.HostScan; hs != nil {
 		if p.HostScan == nil {
 			return nil, fmt.Errorf("eap: AnyConnect headend demands a posture check (HostScan, ticket %q) and no wrapper is configured: "+
-				"set AnyConnectPeer.HostScan to a function that runs a CSD/HostScan wrapper program (like OpenConnect's --csd-wrapper) "+
+				"set anyconnect.Peer.HostScan to a function that runs a CSD/HostScan wrapper program (like OpenConnect's --csd-wrapper) "+
 				"for the ticket and returns the host-scan token", hs.Ticket)
 		}
 		t, err := p.HostScan(HostScanRequest{Host: p.Host, CSPort: doc.CSPort, Ticket: hs.Ticket, Token: hs.Token, BaseURI: hs.BaseURI, WaitURI: hs.WaitURI})
 		if err != nil {
 			return nil, fmt.Errorf("eap: AnyConnect host scan: %w", err)
 		}
-		if !validXMLText(t) {
+		if !eap.ValidText(t) {
 			return nil, fmt.Errorf("eap: AnyConnect host scan returned a token XML cannot carry")
 		}
 		token = &t
@@ -315,7 +297,7 @@ func (p *AnyConnectPeer) authRequest(id uint8, doc *ConfigAuth) (*Packet, error)
 	if errMsg != nil {
 		form.Error = errMsg.Text
 		for _, f := range form.Fields {
-			if f.Kind == FieldPassword {
+			if f.Kind == eap.FieldPassword {
 				delete(p.known, f.Name)
 			}
 		}
@@ -323,10 +305,10 @@ func (p *AnyConnectPeer) authRequest(id uint8, doc *ConfigAuth) (*Packet, error)
 	for i := range form.Fields {
 		f := &form.Fields[i]
 		v, ok := p.known[f.Name]
-		if f.Kind == FieldSelect && !ok && f.Name == GroupListField && p.GroupSelect != "" {
+		if f.Kind == eap.FieldSelect && !ok && f.Name == GroupListField && p.GroupSelect != "" {
 			v, ok = p.GroupSelect, true
 		}
-		if ok && f.Kind != FieldHidden && (f.Kind != FieldSelect || f.hasOption(v)) {
+		if ok && f.Kind != eap.FieldHidden && (f.Kind != eap.FieldSelect || f.HasOption(v)) {
 			f.Value = v
 		}
 	}
@@ -349,10 +331,10 @@ func (p *AnyConnectPeer) authRequest(id uint8, doc *ConfigAuth) (*Packet, error)
 	return nil, p.Pending()
 }
 
-// Answer completes the Request that Respond paused on with *NeedInput and
+// Answer completes the Request that Respond paused on with *eap.NeedInput and
 // returns its Response. An answer that does not fit the form is refused
 // with a *FormError and the form stays pending.
-func (p *AnyConnectPeer) Answer(a FormAnswer) (*Packet, error) {
+func (p *Peer) Answer(a eap.FormAnswer) (*eap.Packet, error) {
 	if p.pending == nil {
 		return nil, errors.New("eap: AnyConnect: no form is waiting for an answer")
 	}
@@ -367,7 +349,7 @@ func (p *AnyConnectPeer) Answer(a FormAnswer) (*Packet, error) {
 	}
 	p.pending = nil
 	for _, f := range pend.form.Fields {
-		if f.Kind == FieldText || f.Kind == FieldSelect {
+		if f.Kind == eap.FieldText || f.Kind == eap.FieldSelect {
 			p.known[f.Name] = values[f.Name]
 		}
 	}
@@ -377,7 +359,7 @@ func (p *AnyConnectPeer) Answer(a FormAnswer) (*Packet, error) {
 // reply builds an auth-reply: the header, empty session-id and
 // session-token, the opaque echoed, every field as an element named after
 // it, group-select when a group list was shown, and the host-scan token.
-func (p *AnyConnectPeer) reply(id uint8, form *Form, values map[string]string, token *string) (*Packet, error) {
+func (p *Peer) reply(id uint8, form *eap.Form, values map[string]string, token *string) (*eap.Packet, error) {
 	r := &ConfigAuth{Type: ConfigAuthAuthReply, SessionID: ptr(""), SessionToken: ptr(""), Opaque: p.opaque,
 		Auth: &Auth{}, HostScanToken: token}
 	p.Client.header(r, false)
@@ -389,14 +371,14 @@ func (p *AnyConnectPeer) reply(id uint8, form *Form, values map[string]string, t
 			}
 		}
 	}
-	return acPacket(CodeResponse, id, nil, r)
+	return acPacket(eap.CodeResponse, id, nil, r)
 }
 
 // certInit answers <client-cert-request/> with an init carrying TLV 3
 // (chain), TLV 1 (signature) and TLV 0, in the recorded order.
-func (p *AnyConnectPeer) certInit(id uint8) (*Packet, error) {
+func (p *Peer) certInit(id uint8) (*eap.Packet, error) {
 	if len(p.Certificates) == 0 {
-		return nil, errors.New("eap: AnyConnect headend requests a client certificate and AnyConnectPeer.Certificates is empty")
+		return nil, errors.New("eap: AnyConnect headend requests a client certificate and anyconnect.Peer.Certificates is empty")
 	}
 	sign := p.SignInit
 	if sign == nil && p.ike != nil {
@@ -419,14 +401,14 @@ func (p *AnyConnectPeer) certInit(id uint8) (*Packet, error) {
 	r := &ConfigAuth{Type: ConfigAuthInit, GroupAccess: p.GroupAccess, GroupSelect: p.GroupSelect, Opaque: p.opaque,
 		Capabilities: &Capabilities{AuthMethods: orDefault(p.CertAuthMethods, DefaultCertInitAuthMethods)}}
 	p.Client.header(r, false)
-	return acPacket(CodeResponse, id, []TLV{{TLVCertChain, chain}, {TLVSignature, sig}}, r)
+	return acPacket(eap.CodeResponse, id, []TLV{{TLVCertChain, chain}, {TLVSignature, sig}}, r)
 }
 
-func (p *AnyConnectPeer) completeMsg(id uint8, doc *ConfigAuth) (*Packet, error) {
+func (p *Peer) completeMsg(id uint8, doc *ConfigAuth) (*eap.Packet, error) {
 	if e := docError(doc); e != nil {
-		return nil, &AnyConnectError{In: doc.Type, ID: e.ID, Text: e.Text}
+		return nil, &Error{In: doc.Type, ID: e.ID, Text: e.Text}
 	}
-	c := &AnyConnectComplete{CSPort: doc.CSPort, Document: doc}
+	c := &Complete{CSPort: doc.CSPort, Document: doc}
 	if doc.SessionID != nil {
 		c.SessionID = *doc.SessionID
 	}
@@ -450,7 +432,7 @@ func (p *AnyConnectPeer) completeMsg(id uint8, doc *ConfigAuth) (*Packet, error)
 	}
 	r := &ConfigAuth{Type: ConfigAuthAck}
 	p.Client.header(r, false)
-	pkt, err := acPacket(CodeResponse, id, nil, r)
+	pkt, err := acPacket(eap.CodeResponse, id, nil, r)
 	if err != nil {
 		return nil, err
 	}
@@ -460,12 +442,12 @@ func (p *AnyConnectPeer) completeMsg(id uint8, doc *ConfigAuth) (*Packet, error)
 
 // acPacket builds an EAP-AnyConnect packet: the given TLVs, then TLV 0
 // with doc.
-func acPacket(code Code, id uint8, tlvs []TLV, doc *ConfigAuth) (*Packet, error) {
+func acPacket(code eap.Code, id uint8, tlvs []TLV, doc *ConfigAuth) (*eap.Packet, error) {
 	x, err := doc.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	m := &AnyConnectMessage{Code: code, Identifier: id, TLVs: append(tlvs, TLV{TLVXML, x})}
+	m := &Message{Code: code, Identifier: id, TLVs: append(tlvs, TLV{TLVXML, x})}
 	pkt, err := m.Packet()
 	if err != nil {
 		return nil, err

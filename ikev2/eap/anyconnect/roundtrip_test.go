@@ -1,4 +1,4 @@
-package eap
+package anyconnect
 
 import (
 	"crypto/x509"
@@ -9,21 +9,22 @@ import (
 	"testing"
 
 	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
+	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 )
 
 // acRun is the outcome of an in-memory conversation.
 type acRun struct {
 	authErr, peerErr error
-	asked            []*NeedInput
+	asked            []*eap.NeedInput
 	lastID           uint8 // Identifier of the last Request
 }
 
-// acConverse runs auth against peer through PeerSession, answering every
-// NeedInput with answer (a nil answer stops there), until one side stops.
-func acConverse(t *testing.T, a *AnyConnectAuthenticator, p *AnyConnectPeer, answer func(*NeedInput) FormAnswer) acRun {
+// acConverse runs auth against peer through eap.PeerSession, answering every
+// eap.NeedInput with answer (a nil answer stops there), until one side stops.
+func acConverse(t *testing.T, a *Authenticator, p *Peer, answer func(*eap.NeedInput) eap.FormAnswer) acRun {
 	t.Helper()
 	var run acRun
-	s := &PeerSession{Method: p}
+	s := &eap.PeerSession{Method: p}
 	id := uint8(1)
 	req, err := a.Start(id)
 	if err != nil {
@@ -32,7 +33,7 @@ func acConverse(t *testing.T, a *AnyConnectAuthenticator, p *AnyConnectPeer, ans
 	for range 20 {
 		run.lastID = req.Identifier
 		resp, err := s.Handle(wire(t, req))
-		var ni *NeedInput
+		var ni *eap.NeedInput
 		for errors.As(err, &ni) && answer != nil {
 			run.asked = append(run.asked, ni)
 			a := answer(ni)
@@ -48,9 +49,9 @@ func acConverse(t *testing.T, a *AnyConnectAuthenticator, p *AnyConnectPeer, ans
 		id++
 		req, err = a.Next(wire(t, resp), id)
 		if req == nil {
-			final := NewSuccess(resp.Identifier)
+			final := eap.NewSuccess(resp.Identifier)
 			if err != nil {
-				final = NewFailure(resp.Identifier)
+				final = eap.NewFailure(resp.Identifier)
 			}
 			run.authErr = err
 			_, run.peerErr = s.Handle(wire(t, final))
@@ -70,9 +71,9 @@ func acConverse(t *testing.T, a *AnyConnectAuthenticator, p *AnyConnectPeer, ans
 // finish sends the headend a final ack after the peer stopped on an
 // error-only message, as a client that acknowledges would, and returns the
 // authenticator's verdict.
-func finish(t *testing.T, a *AnyConnectAuthenticator, id uint8) error {
+func finish(t *testing.T, a *Authenticator, id uint8) error {
 	t.Helper()
-	ack, err := acPacket(CodeResponse, id, nil, &ConfigAuth{Type: ConfigAuthAck})
+	ack, err := acPacket(eap.CodeResponse, id, nil, &ConfigAuth{Type: ConfigAuthAck})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,13 +105,13 @@ func checkTestPassword(group, user, pass string) error {
 	return nil
 }
 
-func passwordHeadend() *AnyConnectAuthenticator {
-	return &AnyConnectAuthenticator{
+func passwordHeadend() *Authenticator {
+	return &Authenticator{
 		Groups: []TunnelGroup{
 			{Name: "Staff", Aliases: []string{"staff-vpn"}, GroupURLs: []string{"https://vpn.example/staff"}, Password: true},
 			{Name: "Other", Password: true},
 		},
-		CheckPassword: checkTestPassword, Retries: 2, Banner: "Welcome", Rand: &counterRand{},
+		CheckPassword: checkTestPassword, Retries: 2, Banner: "Welcome", Rand: testRand(),
 		Profiles: []ProfileFile{{Type: "profile", ServiceType: "user", URI: "/CACHE/p.xml", Hash: "AB", HashType: "sha1"}},
 	}
 }
@@ -119,9 +120,9 @@ func testClient() ClientInfo {
 	return ClientInfo{MACAddresses: []MACAddress{{"02-00-5e-00-53-01", true}}}
 }
 
-func answerWith(answers ...FormAnswer) func(*NeedInput) FormAnswer {
+func answerWith(answers ...eap.FormAnswer) func(*eap.NeedInput) eap.FormAnswer {
 	i := 0
-	return func(*NeedInput) FormAnswer {
+	return func(*eap.NeedInput) eap.FormAnswer {
 		if i == len(answers) {
 			return nil
 		}
@@ -130,10 +131,10 @@ func answerWith(answers ...FormAnswer) func(*NeedInput) FormAnswer {
 	}
 }
 
-func TestAnyConnectRoundTripPassword(t *testing.T) {
+func TestRoundTripPassword(t *testing.T) {
 	a := passwordHeadend()
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "https://vpn.example/staff/", UserName: "alice"}
-	run := acConverse(t, a, p, answerWith(FormAnswer{"password": testUsers["alice"].pass}))
+	p := &Peer{Client: testClient(), GroupAccess: "https://vpn.example/staff/", UserName: "alice"}
+	run := acConverse(t, a, p, answerWith(eap.FormAnswer{"password": testUsers["alice"].pass}))
 	if run.authErr != nil || run.peerErr != nil {
 		t.Fatalf("auth %v peer %v", run.authErr, run.peerErr)
 	}
@@ -151,30 +152,30 @@ func TestAnyConnectRoundTripPassword(t *testing.T) {
 	}
 }
 
-// TestAnyConnectRoundTripPrompt uses the synchronous Prompt callback and
-// preset answers instead of NeedInput.
-func TestAnyConnectRoundTripPrompt(t *testing.T) {
-	var forms []*Form
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "staff-vpn",
-		Prompt: func(f *Form) (FormAnswer, error) {
+// TestRoundTripPrompt uses the synchronous Prompt callback and
+// preset answers instead of eap.NeedInput.
+func TestRoundTripPrompt(t *testing.T) {
+	var forms []*eap.Form
+	p := &Peer{Client: testClient(), GroupAccess: "staff-vpn",
+		Prompt: func(f *eap.Form) (eap.FormAnswer, error) {
 			forms = append(forms, f)
-			return FormAnswer{"username": "alice", "password": testUsers["alice"].pass}, nil
+			return eap.FormAnswer{"username": "alice", "password": testUsers["alice"].pass}, nil
 		}}
 	if run := acConverse(t, passwordHeadend(), p, nil); run.authErr != nil || run.peerErr != nil || len(forms) != 1 {
 		t.Fatalf("auth %v peer %v forms %d", run.authErr, run.peerErr, len(forms))
 	}
 	// With every answer known in advance nothing is asked.
-	p = &AnyConnectPeer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Answers: FormAnswer{"password": testUsers["alice"].pass}}
+	p = &Peer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Answers: eap.FormAnswer{"password": testUsers["alice"].pass}}
 	if run := acConverse(t, passwordHeadend(), p, nil); run.authErr != nil || run.peerErr != nil || len(run.asked) != 0 {
 		t.Fatalf("auth %v peer %v asked %d", run.authErr, run.peerErr, len(run.asked))
 	}
 }
 
-func TestAnyConnectRoundTripWrongThenRight(t *testing.T) {
+func TestRoundTripWrongThenRight(t *testing.T) {
 	a := passwordHeadend()
 	// The saved password is wrong: it is sent once, then the user is asked.
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Answers: FormAnswer{"password": "old"}}
-	run := acConverse(t, a, p, answerWith(FormAnswer{"password": "typo"}, FormAnswer{"password": testUsers["alice"].pass}))
+	p := &Peer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Answers: eap.FormAnswer{"password": "old"}}
+	run := acConverse(t, a, p, answerWith(eap.FormAnswer{"password": "typo"}, eap.FormAnswer{"password": testUsers["alice"].pass}))
 	if run.authErr != nil || run.peerErr != nil {
 		t.Fatalf("auth %v peer %v", run.authErr, run.peerErr)
 	}
@@ -188,57 +189,57 @@ func TestAnyConnectRoundTripWrongThenRight(t *testing.T) {
 	}
 }
 
-func TestAnyConnectRoundTripTooManyAttempts(t *testing.T) {
+func TestRoundTripTooManyAttempts(t *testing.T) {
 	a := passwordHeadend()
 	a.Retries = 1
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Staff", UserName: "mallory"}
-	run := acConverse(t, a, p, func(*NeedInput) FormAnswer { return FormAnswer{"password": "guess"} })
-	var ace *AnyConnectError
-	if !errors.As(run.peerErr, &ace) || ace.Text != acErrTooMany || !errors.Is(run.peerErr, ErrAuthFailed) || len(run.asked) != 2 {
+	p := &Peer{Client: testClient(), GroupAccess: "Staff", UserName: "mallory"}
+	run := acConverse(t, a, p, func(*eap.NeedInput) eap.FormAnswer { return eap.FormAnswer{"password": "guess"} })
+	var ace *Error
+	if !errors.As(run.peerErr, &ace) || ace.Text != acErrTooMany || !errors.Is(run.peerErr, eap.ErrAuthFailed) || len(run.asked) != 2 {
 		t.Fatalf("peer %v asked %d", run.peerErr, len(run.asked))
 	}
-	if err := finish(t, a, run.lastID); !errors.Is(err, ErrAuthFailed) || !errors.Is(err, ErrUnknownUser) {
+	if err := finish(t, a, run.lastID); !errors.Is(err, eap.ErrAuthFailed) || !errors.Is(err, ErrUnknownUser) {
 		t.Fatalf("headend verdict %v", err)
 	}
 }
 
-func TestAnyConnectRoundTripDisabled(t *testing.T) {
+func TestRoundTripDisabled(t *testing.T) {
 	a := passwordHeadend()
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Staff", UserName: "bob", Answers: FormAnswer{"password": "pw"}}
+	p := &Peer{Client: testClient(), GroupAccess: "Staff", UserName: "bob", Answers: eap.FormAnswer{"password": "pw"}}
 	run := acConverse(t, a, p, nil)
-	var ace *AnyConnectError
+	var ace *Error
 	if !errors.As(run.peerErr, &ace) || ace.Text != acErrDisabled || ace.In != ConfigAuthAuthRequest {
 		t.Fatalf("peer %v", run.peerErr)
 	}
-	if err := finish(t, a, run.lastID); !errors.Is(err, ErrAuthFailed) || !errors.Is(err, ErrAccountDisabled) {
+	if err := finish(t, a, run.lastID); !errors.Is(err, eap.ErrAuthFailed) || !errors.Is(err, ErrAccountDisabled) {
 		t.Fatalf("headend verdict %v", err)
 	}
 }
 
-func TestAnyConnectRoundTripUnknownGroup(t *testing.T) {
+func TestRoundTripUnknownGroup(t *testing.T) {
 	a := passwordHeadend()
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Nope", UserName: "alice"}
+	p := &Peer{Client: testClient(), GroupAccess: "Nope", UserName: "alice"}
 	var formErr error
-	run := acConverse(t, a, p, func(ni *NeedInput) FormAnswer {
+	run := acConverse(t, a, p, func(ni *eap.NeedInput) eap.FormAnswer {
 		if f := ni.Form.Field(GroupListField); f != nil {
 			// A value outside the options is refused and the form stays.
-			if _, formErr = p.Answer(FormAnswer{GroupListField: "Nope"}); p.Pending() == nil {
+			if _, formErr = p.Answer(eap.FormAnswer{GroupListField: "Nope"}); p.Pending() == nil {
 				t.Fatal("form no longer pending after a refused answer")
 			}
-			return FormAnswer{GroupListField: "Other"}
+			return eap.FormAnswer{GroupListField: "Other"}
 		}
-		return FormAnswer{"password": testUsers["alice"].pass}
+		return eap.FormAnswer{"password": testUsers["alice"].pass}
 	})
 	if run.authErr != nil || run.peerErr != nil {
 		t.Fatalf("auth %v peer %v", run.authErr, run.peerErr)
 	}
-	var fe *FormError
+	var fe *eap.FormError
 	if !errors.As(formErr, &fe) || fe.Field != GroupListField || !strings.Contains(fe.Reason, "not one of the options") {
 		t.Errorf("bad select answer: %v", formErr)
 	}
 	first := run.asked[0]
 	if len(run.asked) != 2 || !strings.Contains(first.Form.Error, `"Nope" does not exist`) || len(first.Form.Fields) != 1 ||
-		first.Form.Fields[0].Kind != FieldSelect || !reflect.DeepEqual(first.Form.Fields[0].Options, []Option{{"Staff", "staff-vpn"}, {"Other", "Other"}}) {
+		first.Form.Fields[0].Kind != eap.FieldSelect || !reflect.DeepEqual(first.Form.Fields[0].Options, []eap.Option{{Value: "Staff", Label: "staff-vpn"}, {Value: "Other", Label: "Other"}}) {
 		t.Fatalf("asked %+v", run.asked)
 	}
 	if a.Group() != "Other" {
@@ -246,7 +247,7 @@ func TestAnyConnectRoundTripUnknownGroup(t *testing.T) {
 	}
 }
 
-func TestAnyConnectRoundTripSecondFactor(t *testing.T) {
+func TestRoundTripSecondFactor(t *testing.T) {
 	a := passwordHeadend()
 	a.Groups[0].SecondFactor = &SecondFactor{Label: "OTP:", Check: func(group, user, v string) error {
 		if group != "Staff" || user != "alice" || v != "123456" {
@@ -254,8 +255,8 @@ func TestAnyConnectRoundTripSecondFactor(t *testing.T) {
 		}
 		return nil
 	}}
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Answers: FormAnswer{"password": testUsers["alice"].pass}}
-	run := acConverse(t, a, p, answerWith(FormAnswer{"secondary_password": "000000"}, FormAnswer{"secondary_password": "123456"}))
+	p := &Peer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Answers: eap.FormAnswer{"password": testUsers["alice"].pass}}
+	run := acConverse(t, a, p, answerWith(eap.FormAnswer{"secondary_password": "000000"}, eap.FormAnswer{"secondary_password": "123456"}))
 	if run.authErr != nil || run.peerErr != nil {
 		t.Fatalf("auth %v peer %v", run.authErr, run.peerErr)
 	}
@@ -263,22 +264,22 @@ func TestAnyConnectRoundTripSecondFactor(t *testing.T) {
 		t.Fatalf("asked %d times", len(run.asked))
 	}
 	f := run.asked[0].Form.Fields
-	if len(f) != 1 || !f[0].SecondAuth || f[0].Kind != FieldPassword || f[0].Label != "OTP:" || run.asked[1].Form.Error != acErrLogin {
+	if len(f) != 1 || !f[0].SecondAuth || f[0].Kind != eap.FieldPassword || f[0].Label != "OTP:" || run.asked[1].Form.Error != acErrLogin {
 		t.Fatalf("second factor forms %+v / %+v", run.asked[0].Form, run.asked[1].Form)
 	}
 }
 
-func hostScanHeadend() *AnyConnectAuthenticator {
+func hostScanHeadend() *Authenticator {
 	a := passwordHeadend()
 	a.Groups[0].HostScan = &HostScanDemand{Ticket: "T1", Token: "TOK", BaseURI: "/CACHE", WaitURI: "/wait"}
 	return a
 }
 
-func TestAnyConnectRoundTripHostScan(t *testing.T) {
+func TestRoundTripHostScan(t *testing.T) {
 	var got []HostScanRequest
-	newPeer := func(token string) *AnyConnectPeer {
-		return &AnyConnectPeer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Host: "vpn.example",
-			Answers: FormAnswer{"password": testUsers["alice"].pass},
+	newPeer := func(token string) *Peer {
+		return &Peer{Client: testClient(), GroupAccess: "Staff", UserName: "alice", Host: "vpn.example",
+			Answers: eap.FormAnswer{"password": testUsers["alice"].pass},
 			HostScan: func(r HostScanRequest) (string, error) {
 				got = append(got, r)
 				return token, nil
@@ -293,18 +294,18 @@ func TestAnyConnectRoundTripHostScan(t *testing.T) {
 	// A token the headend does not accept.
 	a := hostScanHeadend()
 	run := acConverse(t, a, newPeer("forged"), nil)
-	var ace *AnyConnectError
+	var ace *Error
 	if !errors.As(run.peerErr, &ace) || ace.Text != acErrHostScan {
 		t.Fatalf("forged token: peer %v", run.peerErr)
 	}
-	if err := finish(t, a, run.lastID); !errors.Is(err, ErrAuthFailed) {
+	if err := finish(t, a, run.lastID); !errors.Is(err, eap.ErrAuthFailed) {
 		t.Fatalf("headend verdict %v", err)
 	}
 	// No wrapper configured: a clear error, nothing runs.
 	p := newPeer("")
 	p.HostScan = nil
 	run = acConverse(t, hostScanHeadend(), p, nil)
-	if run.peerErr == nil || !strings.Contains(run.peerErr.Error(), "posture check (HostScan") || !strings.Contains(run.peerErr.Error(), "AnyConnectPeer.HostScan") {
+	if run.peerErr == nil || !strings.Contains(run.peerErr.Error(), "posture check (HostScan") || !strings.Contains(run.peerErr.Error(), "Peer.HostScan") {
 		t.Fatalf("without wrapper: %v", run.peerErr)
 	}
 }
@@ -315,7 +316,7 @@ func testChain() (leaf, ca *x509.Certificate) {
 	return certgen.Must(root.Issue(certgen.Client("client"))).Cert, root.Cert
 }
 
-func TestAnyConnectRoundTripCertificate(t *testing.T) {
+func TestRoundTripCertificate(t *testing.T) {
 	leaf, ca := testChain()
 	sig := []byte("signature over the initiator's signed octets")
 	verify := func(chain []*x509.Certificate, s []byte) error {
@@ -327,8 +328,8 @@ func TestAnyConnectRoundTripCertificate(t *testing.T) {
 		_, err := chain[0].Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 		return err
 	}
-	a := &AnyConnectAuthenticator{Groups: []TunnelGroup{{Name: "Certs", ClientCert: true}}, VerifyCert: verify, Rand: &counterRand{}}
-	p := &AnyConnectPeer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf, ca},
+	a := &Authenticator{Groups: []TunnelGroup{{Name: "Certs", ClientCert: true}}, VerifyCert: verify, Rand: testRand()}
+	p := &Peer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf, ca},
 		SignInit: func() ([]byte, error) { return sig, nil }}
 	if run := acConverse(t, a, p, nil); run.authErr != nil || run.peerErr != nil {
 		t.Fatalf("auth %v peer %v", run.authErr, run.peerErr)
@@ -337,20 +338,20 @@ func TestAnyConnectRoundTripCertificate(t *testing.T) {
 		t.Fatalf("headend got chain %v", got)
 	}
 	// A chain the headend refuses.
-	a = &AnyConnectAuthenticator{Groups: []TunnelGroup{{Name: "Certs", ClientCert: true}}, Rand: &counterRand{},
+	a = &Authenticator{Groups: []TunnelGroup{{Name: "Certs", ClientCert: true}}, Rand: testRand(),
 		VerifyCert: func([]*x509.Certificate, []byte) error { return errors.New("untrusted issuer") }}
-	p = &AnyConnectPeer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf},
+	p = &Peer{Client: testClient(), GroupAccess: "Certs", Certificates: []*x509.Certificate{leaf},
 		SignInit: func() ([]byte, error) { return sig, nil }}
 	run := acConverse(t, a, p, nil)
-	var ace *AnyConnectError
+	var ace *Error
 	if !errors.As(run.peerErr, &ace) || ace.Text != acErrCert {
 		t.Fatalf("refused certificate: peer %v", run.peerErr)
 	}
-	if err := finish(t, a, run.lastID); !errors.Is(err, ErrAuthFailed) || !strings.Contains(err.Error(), "untrusted issuer") {
+	if err := finish(t, a, run.lastID); !errors.Is(err, eap.ErrAuthFailed) || !strings.Contains(err.Error(), "untrusted issuer") {
 		t.Fatalf("headend verdict %v", err)
 	}
 	// No certificate configured.
-	p = &AnyConnectPeer{Client: testClient(), GroupAccess: "Certs"}
+	p = &Peer{Client: testClient(), GroupAccess: "Certs"}
 	if run := acConverse(t, a, p, nil); run.peerErr == nil || !strings.Contains(run.peerErr.Error(), "Certificates is empty") {
 		t.Fatalf("no certificate: %v", run.peerErr)
 	}
