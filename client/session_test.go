@@ -262,22 +262,32 @@ func TestAnyConnectFormAndReconnect(t *testing.T) {
 	})
 }
 
+// TestBackupServer: when the server does not answer within AuthTimeout,
+// the backup is tried.
 func TestBackupServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// Nothing answers at the primary's address.
-		resolve := map[string][]netip.Addr{
-			"primary.example.com": {netip.MustParseAddr("203.0.113.9")},
-			"vpn.example.com":     {clienttest.HeadendAddr},
-		}
-		o := alice
-		o.Server, o.Backups, o.AuthTimeout = "primary.example.com", []string{"vpn.example.com"}, 300*time.Millisecond
-		hs := start(t, o, ikev2.Timers{}, resolve)
-		ce := hs.waitFor(t, "tunnel via the backup", isConnected).(client.ConnectedEvent)
-		if ce.Settings.Headend.Addr() != clienttest.HeadendAddr {
-			t.Fatalf("connected to %v", ce.Settings.Headend)
-		}
-		hs.disconnect(t)
+		connectViaBackup(t, 300*time.Millisecond, ikev2.Timers{})
 	})
+}
+
+// connectViaBackup connects to a server nothing answers at, with the
+// in-process headend as its backup, and checks that the tunnel goes to the
+// backup. The backup's certificate names vpn.example.com, which is
+// checked against the backup's own name, not the server's.
+func connectViaBackup(t *testing.T, authTimeout time.Duration, timers ikev2.Timers) {
+	t.Helper()
+	resolve := map[string][]netip.Addr{
+		"primary.example.com": {netip.MustParseAddr("203.0.113.9")},
+		"vpn.example.com":     {clienttest.HeadendAddr},
+	}
+	o := alice
+	o.Server, o.Backups, o.AuthTimeout = "primary.example.com", []string{"vpn.example.com"}, authTimeout
+	hs := start(t, o, timers, resolve)
+	ce := hs.waitFor(t, "tunnel via the backup", isConnected).(client.ConnectedEvent)
+	if ce.Settings.Headend.Addr() != clienttest.HeadendAddr {
+		t.Fatalf("connected to %v", ce.Settings.Headend)
+	}
+	hs.disconnect(t)
 }
 
 func TestUntrustedHeadendStops(t *testing.T) {
@@ -429,20 +439,6 @@ func TestSavedPasswordStandardEAP(t *testing.T) {
 // longer than IKE's own retransmissions, the backup is still tried.
 func TestBackupAfterRetransmissionsGiveUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// Nothing answers at the primary's address.
-		resolve := map[string][]netip.Addr{
-			"primary.example.com": {netip.MustParseAddr("203.0.113.9")},
-			"vpn.example.com":     {clienttest.HeadendAddr},
-		}
-		o := alice
-		o.Server, o.Backups, o.AuthTimeout = "primary.example.com", []string{"vpn.example.com"}, time.Hour
-		hs := start(t, o, ikev2.Timers{Retransmit: 20 * time.Millisecond, RetransmitTries: 2}, resolve)
-		// The backup's certificate names vpn.example.com, which is checked
-		// against the backup's own name, not the primary's.
-		ce := hs.waitFor(t, "tunnel via the backup", isConnected).(client.ConnectedEvent)
-		if ce.Settings.Headend.Addr() != clienttest.HeadendAddr {
-			t.Fatalf("connected to %v", ce.Settings.Headend)
-		}
-		hs.disconnect(t)
+		connectViaBackup(t, time.Hour, ikev2.Timers{Retransmit: 20 * time.Millisecond, RetransmitTries: 2})
 	})
 }

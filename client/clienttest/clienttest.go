@@ -12,6 +12,7 @@ package clienttest
 
 import (
 	"context"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -239,12 +240,7 @@ func (p *Plane) SetStats(s client.Stats) {
 func (p *Plane) SAs() []uint32 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	spis := make([]uint32, 0, len(p.sas))
-	for spi := range p.sas {
-		spis = append(spis, spi)
-	}
-	slices.Sort(spis)
-	return spis
+	return slices.Sorted(maps.Keys(p.sas))
 }
 
 // Closed reports whether the session closed the data plane.
