@@ -171,6 +171,14 @@ func (hs *harness) disconnect(t *testing.T) {
 	}
 }
 
+// wantSaved checks what SavedPassword reports.
+func (hs *harness) wantSaved(t *testing.T, user, password string) {
+	t.Helper()
+	if u, p := hs.s.SavedPassword(); u != user || p != password {
+		t.Fatalf("SavedPassword: %q %q, want %q %q", u, p, user, password)
+	}
+}
+
 func isConnected(e client.Event) bool { _, ok := e.(client.ConnectedEvent); return ok }
 func isForm(e client.Event) bool      { _, ok := e.(client.FormEvent); return ok }
 
@@ -233,16 +241,12 @@ func TestAnyConnectFormAndReconnect(t *testing.T) {
 		if err := hs.s.Answer(client.FormAnswer{"username": "alice"}); err == nil {
 			t.Fatal("an answer without the password was accepted")
 		}
-		if u, p := hs.s.SavedPassword(); u != "" || p != "" {
-			t.Fatalf("saved before the login: %q %q", u, p)
-		}
+		hs.wantSaved(t, "", "") // nothing before the login
 		if err := hs.s.Answer(client.FormAnswer{"username": "alice", "password": "correct horse"}); err != nil {
 			t.Fatal(err)
 		}
 		hs.waitFor(t, "tunnel", isConnected)
-		if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
-			t.Fatalf("SavedPassword: %q %q", u, p)
-		}
+		hs.wantSaved(t, "alice", "correct horse")
 
 		// The headend goes silent: DPD declares it dead, and the session
 		// reconnects once it is back, without asking for the password again.
@@ -417,9 +421,7 @@ func TestSavedPasswordAfterRefusedStoredPassword(t *testing.T) {
 			t.Fatal(err)
 		}
 		hs.waitFor(t, "tunnel", isConnected)
-		if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
-			t.Fatalf("SavedPassword: %q %q", u, p)
-		}
+		hs.wantSaved(t, "alice", "correct horse")
 		hs.disconnect(t)
 	})
 }
@@ -428,9 +430,7 @@ func TestSavedPasswordStandardEAP(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hs := start(t, alice, ikev2.Timers{}, vpnHost)
 		hs.waitFor(t, "tunnel", isConnected)
-		if u, p := hs.s.SavedPassword(); u != "alice" || p != "correct horse" {
-			t.Fatalf("SavedPassword: %q %q", u, p)
-		}
+		hs.wantSaved(t, "alice", "correct horse")
 		hs.disconnect(t)
 	})
 }
