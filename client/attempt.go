@@ -74,7 +74,7 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	stats := time.NewTicker(5 * time.Second)
+	stats := time.NewTicker(s.opts.StatsInterval)
 	defer stats.Stop()
 	closing := false
 	var giveUp <-chan time.Time

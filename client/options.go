@@ -41,6 +41,9 @@ type Options struct {
 	IKEProposals string // proposal strings; defaults when empty
 	ESPProposals string
 	Timers       Timers
+	// StatsInterval is how often a connected session reports StatsEvent
+	// and checks the CHILD SA's volume for a rekey; 5 s when zero.
+	StatsInterval time.Duration
 	// RekeyBytes rekeys the CHILD SA after it carried this many bytes
 	// (a lifetime by volume, such as the seed ASA's 4608000 KB); 0: by
 	// time only. The ESP sequence numbers force a rekey before they wrap
@@ -82,6 +85,12 @@ func (o *Options) check() error {
 	}
 	if o.AuthTimeout == 0 {
 		o.AuthTimeout = 12 * time.Second
+	}
+	if o.StatsInterval < 0 {
+		return fmt.Errorf("the statistics interval (StatsInterval) is negative: %s", o.StatsInterval)
+	}
+	if o.StatsInterval == 0 {
+		o.StatsInterval = 5 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = func(string, ...any) {}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/ikev2"
+	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -35,7 +37,7 @@ func serveIKE(t *testing.T, ike string) string {
 	srv, err := ikev2.NewServer(ikev2.ServerConfig{
 		Config:      ikev2.Config{IKEProposals: ps},
 		Local:       local,
-		Credentials: newPKI(t, "vpn.example.com").cred,
+		Credentials: headendCredentials("vpn.example.com"),
 		EAP: func(ikev2.EAPClient) (eap.Authenticator, error) {
 			return &eap.MSCHAPv2Authenticator{Name: "hub", UserName: "alice", Password: "x", Rand: rand.Reader}, nil
 		},
@@ -192,4 +194,12 @@ func TestWeakSuiteWarningAndRefusal(t *testing.T) {
 	if _, err := CheckProposals("", "aes256-prfsha1"); err == nil || !strings.Contains(err.Error(), "ESP proposals") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// headendCredentials makes a headend certificate for host, issued by a
+// throwaway CA.
+func headendCredentials(host string) *ikev2.Credentials {
+	ca := certgen.Must(certgen.SelfSigned(certgen.CA("CA")))
+	leaf := certgen.Must(ca.Issue(certgen.Server(host)))
+	return &ikev2.Credentials{Chain: []*x509.Certificate{leaf.Cert, ca.Cert}, Signer: leaf.Key}
 }

@@ -4,13 +4,17 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vpnc-go/vpnc-go/cmd/internal/lab"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/swan"
@@ -28,6 +32,7 @@ import (
 func TestInteropTsharkSession(t *testing.T) {
 	requireSwan(t)
 	tshark := testenv.NeedCommand(t, "tshark", "tshark")
+	dumpcap := testenv.NeedCommand(t, "dumpcap", "wireshark-common") // a dependency of tshark
 	binary(t)
 	c := swanHeadendCase{name: "tshark", auth: "EAP-MSCHAPv2", swanAuth: "eap-mschapv2", ike: seedIKE, esp: cbcESP, ts: splitTS,
 		pki: swan.PKIOptions{ServerBits: 4096, Intermediates: 1}, fragSize: 1280}
@@ -40,12 +45,15 @@ func TestInteropTsharkSession(t *testing.T) {
 	if out, err := sl.Exec("client", "ethtool", "-K", "to-headend", "tx-udp-segmentation", "off"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	// dumpcap, tshark's capture engine, names its file once the
+	// interface is open and every packet from then on is kept; tshark's
+	// own "Capturing on" comes before that.
 	pcap := filepath.Join(sl.Dir, "session.pcapng")
-	capture, err := sl.Start("client", "tshark-capture", "", tshark, "-i", "to-headend", "-w", pcap)
+	capture, err := sl.Start("client", "dumpcap", "", dumpcap, "-i", "to-headend", "-w", pcap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := capture.WaitFor("Capturing on", 10*time.Second); err != nil {
+	if _, err := capture.WaitFor("File: "+pcap, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	cl := sl.startVpnc(t, password, "--auth", c.auth, "--user", "alice", "--ike", c.ike, "--esp", c.esp, "--cafile", pki.CA,
@@ -82,24 +90,30 @@ func TestInteropTsharkSession(t *testing.T) {
 	if _, err := ch.WaitLog("received DELETE for IKE_SA", 0, 5*time.Second); err != nil {
 		t.Error(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the Delete's answer reaches the capture
-	capture.Stop(5 * time.Second)
-
 	keylog, err := os.ReadFile(cl.keylog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-r", pcap, "-V", "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE"}
+	var keys []string // tshark options with the key log's SAs
 	var ikeSAs, espSAs int
+	var lastIKE string // the initiator SPI of the last IKE SA
 	for _, line := range strings.Split(strings.TrimSpace(string(keylog)), "\n") {
 		if strings.HasPrefix(line, `"IPv4"`) {
-			args = append(args, "-o", "uat:esp_sa:"+line)
+			keys = append(keys, "-o", "uat:esp_sa:"+line)
 			espSAs++
 		} else if line != "" {
-			args = append(args, "-o", "uat:ikev2_decryption_table:"+line)
+			keys = append(keys, "-o", "uat:ikev2_decryption_table:"+line)
+			lastIKE, _, _ = strings.Cut(line, ",")
 			ikeSAs++
 		}
 	}
+	// The capture ends once it holds the headend's answer to the Delete.
+	if err := waitDeleteAnswered(tshark, pcap, keys, lastIKE, 10*time.Second); err != nil {
+		t.Error(err)
+	}
+	capture.Stop(5 * time.Second)
+
+	args := append([]string{"-r", pcap, "-V", "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE"}, keys...)
 	out, err := exec.Command(tshark, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tshark: %v\n%s", err, tail(string(out), 40))
@@ -145,6 +159,71 @@ func TestInteropTsharkSession(t *testing.T) {
 	}
 	t.Logf("%d frames, %d IKE messages or fragments decrypted with correct integrity, %d ESP packets, %d IKE SAs and %d ESP SAs in the key log",
 		frames, correct, espFrames, ikeSAs, espSAs)
+}
+
+// waitDeleteAnswered waits until the capture, read while tshark still
+// writes it, holds the headend's answer to vpnc-go's Delete of the IKE SA
+// whose initiator SPI is spiI: an INFORMATIONAL response with that SA's
+// SPIs and the Delete request's message ID (RFC 7296 section 1.4.1). It
+// checks again each time the file grows.
+func waitDeleteAnswered(tshark, pcap string, keys []string, spiI string, timeout time.Duration) error {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return fmt.Errorf("inotify: %w", err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.InotifyAddWatch(fd, pcap, unix.IN_MODIFY); err != nil {
+		return fmt.Errorf("watching %s: %w", pcap, err)
+	}
+	deadline := time.Now().Add(timeout)
+	buf := make([]byte, 4096)
+	for {
+		if deleteAnswered(tshark, pcap, keys, spiI) {
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("the capture holds no answer to the Delete of IKE SA %s within %s", spiI, timeout)
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, int(left.Milliseconds())+1); err != nil && err != unix.EINTR {
+			return fmt.Errorf("waiting for %s to grow: %w", pcap, err)
+		}
+		for {
+			if n, _ := unix.Read(fd, buf); n <= 0 {
+				break
+			}
+		}
+	}
+}
+
+// deleteAnswered reads the capture so far (a packet cut short at its end
+// is left out) and looks for vpnc-go's Delete of the IKE SA spiI and the
+// headend's answer to it.
+func deleteAnswered(tshark, pcap string, keys []string, spiI string) bool {
+	args := append([]string{"-r", pcap}, keys...)
+	args = append(args, "-Y", "isakmp.exchangetype == 37", "-T", "fields",
+		"-e", "ip.src", "-e", "isakmp.ispi", "-e", "isakmp.messageid", "-e", "isakmp.flag_r", "-e", "isakmp.delete.protoid")
+	out, _ := exec.Command(tshark, args...).Output() // fails on the cut packet, after the others
+	hex := func(s string) string {
+		return strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(s, ":", ""), "0x"))
+	}
+	var request string // the Delete's message ID
+	answered := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 5 || hex(f[1]) != hex(spiI) {
+			continue
+		}
+		src, msgID, response := f[0], f[2], f[3] == "1" || f[3] == "True"
+		switch {
+		case src == lab.ClientAddr && !response && slices.Contains(strings.Split(f[4], ","), "1"): // protocol IKE
+			request = msgID
+		case src == lab.HeadendAddr && response:
+			answered[msgID] = true
+		}
+	}
+	return request != "" && answered[request]
 }
 
 func excerptAround(text, s string) string {
