@@ -45,6 +45,9 @@ func HostScanWrapper(path string, timeout time.Duration) func(HostScanRequest) (
 		url := fmt.Sprintf("https://%s:%s%s", r.Host, port, r.WaitURI)
 		cmd := exec.CommandContext(ctx, path, "-ticket", r.Ticket, "-stub", "0", "-group", "", "-url", url)
 		cmd.Env = append(os.Environ(), "CSD_TOKEN="+r.Token, "CSD_HOSTNAME="+r.Host, "CSD_PORT="+port)
+		// A wrapper killed at the time limit may leave children that hold
+		// its output open; stop waiting for them soon after.
+		cmd.WaitDelay = time.Second
 		var out, errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		if err := cmd.Run(); err != nil {
