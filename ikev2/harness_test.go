@@ -3,7 +3,6 @@ package ikev2
 import (
 	"crypto/rand"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -361,8 +360,6 @@ func connect(t *testing.T, o testOptions) *testNet {
 	}
 	return n
 }
-
-var errAny = errors.New("any")
 
 // anyConnectHeadend is the test headend's EAP-AnyConnect policy: group
 // ASA-IKEV2 with passwords, and with a certificate inside EAP when asked.

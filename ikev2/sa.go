@@ -15,12 +15,11 @@ import (
 
 // Errors that end an IKE SA.
 var (
-	ErrPeerDead       = errors.New("ikev2: the peer stopped answering (retransmissions exhausted)")
-	ErrSetupTimeout   = errors.New("ikev2: connection setup took too long")
-	ErrClosedByPeer   = errors.New("ikev2: the peer deleted the IKE SA")
-	ErrAuthFailed     = errors.New("ikev2: authentication failed")
-	ErrProtocol       = errors.New("ikev2: protocol error")
-	errNotEstablished = errors.New("ikev2: the IKE SA is not established")
+	ErrPeerDead     = errors.New("ikev2: the peer stopped answering (retransmissions exhausted)")
+	ErrSetupTimeout = errors.New("ikev2: connection setup took too long")
+	ErrClosedByPeer = errors.New("ikev2: the peer deleted the IKE SA")
+	ErrAuthFailed   = errors.New("ikev2: authentication failed")
+	ErrProtocol     = errors.New("ikev2: protocol error")
 )
 
 // PeerError reports an error notification the peer sent.
