@@ -1,9 +1,8 @@
-package client
+package client_test
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"errors"
 	"net"
 	"net/netip"
@@ -14,67 +13,41 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/client"
+	"github.com/vpnc-go/vpnc-go/client/clienttest"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
-// serveIKE runs a real ikev2.Server with the IKE policy ike on a loopback
-// UDP socket until the test ends, and returns its address.
+// serveIKE runs a real headend with the IKE policy ike on a loopback UDP
+// socket until the test ends, and returns its address.
 func serveIKE(t *testing.T, ike string) string {
 	t.Helper()
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
 	ps, err := ikev2.ParseProposals(ike, wire.ProtoIKE)
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	srv, err := ikev2.NewServer(ikev2.ServerConfig{
+	return clienttest.ServeUDP(t, ikev2.ServerConfig{
 		Config:      ikev2.Config{IKEProposals: ps},
-		Local:       local,
-		Credentials: headendCredentials("vpn.example.com"),
+		Credentials: clienttest.Credentials("vpn.example.com"),
 		EAP: func(ikev2.EAPClient) (eap.Authenticator, error) {
 			return &eap.MSCHAPv2Authenticator{Name: "hub", UserName: "alice", Password: "x", Rand: rand.Reader}, nil
 		},
 		Assign: func(ikev2.ClientInfo) (*ikev2.Lease, error) { return nil, errors.New("no leases here") },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := pc.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			for _, a := range srv.HandleDatagram(time.Now(), from, false, buf[:n]) {
-				if s, ok := a.(ikev2.Send); ok {
-					for _, d := range s.Datagrams {
-						pc.WriteToUDPAddrPort(d, s.To)
-					}
-				}
-			}
-		}
-	}()
-	return local.String()
 }
 
 func TestProbeLegacyHeadend(t *testing.T) {
 	addr := serveIKE(t, "aes192-sha1-modp1024")
-	rs, err := Probe(context.Background(), addr, ProbeOptions{Log: t.Logf})
+	rs, err := client.Probe(context.Background(), addr, client.ProbeOptions{Log: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rs) != len(ikev2.ProbeFamilies) {
 		t.Fatalf("%d results", len(rs))
 	}
-	var accepted []ProbeResult
+	var accepted []client.ProbeResult
 	for _, r := range rs {
 		t.Logf("%+v", r)
 		if r.Accepted {
@@ -95,7 +68,7 @@ func TestProbeLegacyHeadend(t *testing.T) {
 
 func TestProbeModernHeadend(t *testing.T) {
 	addr := serveIKE(t, "aes256gcm16-prfsha256-ecp256,aes128-sha256-modp2048")
-	rs, err := Probe(context.Background(), addr, ProbeOptions{})
+	rs, err := client.Probe(context.Background(), addr, client.ProbeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,29 +87,29 @@ func TestProbeNoAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	_, err = Probe(context.Background(), pc.LocalAddr().String(), ProbeOptions{Timeout: 300 * time.Millisecond})
+	_, err = client.Probe(context.Background(), pc.LocalAddr().String(), client.ProbeOptions{Timeout: 300 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "no answer") {
 		t.Fatalf("got %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Probe(ctx, pc.LocalAddr().String(), ProbeOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := client.Probe(ctx, pc.LocalAddr().String(), client.ProbeOptions{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
-	if _, err := Probe(context.Background(), "[::1]:notaport", ProbeOptions{}); err == nil {
+	if _, err := client.Probe(context.Background(), "[::1]:notaport", client.ProbeOptions{}); err == nil {
 		t.Fatal("bad port accepted")
 	}
 }
 
 func TestHostStore(t *testing.T) {
-	s := &HostStore{Path: filepath.Join(t.TempDir(), "vpnc-go", "hosts.json")}
+	s := &client.HostStore{Path: filepath.Join(t.TempDir(), "vpnc-go", "hosts.json")}
 	if _, ok, err := s.Get("vpn.example.com"); ok || err != nil {
 		t.Fatalf("empty store: %v %v", ok, err)
 	}
-	if err := s.Set("VPN.example.com", HostSetting{IKE: "aes192-sha1-modp1024"}); err != nil {
+	if err := s.Set("VPN.example.com", client.HostSetting{IKE: "aes192-sha1-modp1024"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Set("other.example.com", HostSetting{IKE: "aes999-sha1-modp1024"}); err == nil || !strings.Contains(err.Error(), "aes999") {
+	if err := s.Set("other.example.com", client.HostSetting{IKE: "aes999-sha1-modp1024"}); err == nil || !strings.Contains(err.Error(), "aes999") {
 		t.Fatalf("bad proposal stored: %v", err)
 	}
 	hs, ok, err := s.Get("vpn.example.com")
@@ -149,7 +122,7 @@ func TestHostStore(t *testing.T) {
 	if fi, err := os.Stat(s.Path); err != nil || fi.Mode().Perm()&0o077 != 0 {
 		t.Fatalf("file mode: %v %v", fi, err)
 	}
-	if err := s.Set("vpn.example.com", HostSetting{}); err != nil {
+	if err := s.Set("vpn.example.com", client.HostSetting{}); err != nil {
 		t.Fatal(err)
 	}
 	if hosts, err := s.Hosts(); err != nil || len(hosts) != 0 {
@@ -166,13 +139,13 @@ func TestHostStore(t *testing.T) {
 }
 
 func TestWeakSuiteWarningAndRefusal(t *testing.T) {
-	st := Settings{Headend: netip.MustParseAddrPort("192.0.2.1:4500"), IKESuite: "aes192-sha1-prfsha1-modp1024", ESPSuite: "aes256-sha1"}
-	w := WeakSuiteWarning(st)
+	st := client.Settings{Headend: netip.MustParseAddrPort("192.0.2.1:4500"), IKESuite: "aes192-sha1-prfsha1-modp1024", ESPSuite: "aes256-sha1"}
+	w := client.WeakSuiteWarning(st)
 	if !strings.Contains(w, "IKE aes192-sha1-prfsha1-modp1024") || !strings.Contains(w, "MODP-1024") || strings.Contains(w, "ESP") || strings.Contains(w, "\n") {
 		t.Fatalf("warning %q", w)
 	}
 	st.IKESuite = "aes256gcm16-prfsha256-ecp256"
-	if w := WeakSuiteWarning(st); w != "" {
+	if w := client.WeakSuiteWarning(st); w != "" {
 		t.Fatalf("sound suites warned about: %q", w)
 	}
 	for _, c := range []struct {
@@ -184,22 +157,14 @@ func TestWeakSuiteWarningAndRefusal(t *testing.T) {
 		{&ikev2.PeerError{Exchange: wire.IKE_AUTH, Type: wire.AUTHENTICATION_FAILED}, ""},
 		{errors.New("other"), ""},
 	} {
-		if p, ok := RefusedProposals(c.err); p != c.proto || ok != (c.proto != "") {
+		if p, ok := client.RefusedProposals(c.err); p != c.proto || ok != (c.proto != "") {
 			t.Errorf("%v: %q %v", c.err, p, ok)
 		}
 	}
-	if weak, err := CheckProposals("aes192-sha1-modp1024", "3des-sha1"); err != nil || len(weak) != 2 {
+	if weak, err := client.CheckProposals("aes192-sha1-modp1024", "3des-sha1"); err != nil || len(weak) != 2 {
 		t.Fatalf("weak %v %v", weak, err)
 	}
-	if _, err := CheckProposals("", "aes256-prfsha1"); err == nil || !strings.Contains(err.Error(), "ESP proposals") {
+	if _, err := client.CheckProposals("", "aes256-prfsha1"); err == nil || !strings.Contains(err.Error(), "ESP proposals") {
 		t.Fatalf("got %v", err)
 	}
-}
-
-// headendCredentials makes a headend certificate for host, issued by a
-// throwaway CA.
-func headendCredentials(host string) *ikev2.Credentials {
-	ca := certgen.Must(certgen.SelfSigned(certgen.CA("CA")))
-	leaf := certgen.Must(ca.Issue(certgen.Server(host)))
-	return &ikev2.Credentials{Chain: []*x509.Certificate{leaf.Cert, ca.Cert}, Signer: leaf.Key}
 }

@@ -2,14 +2,13 @@ package main
 
 import (
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vpnc-go/vpnc-go/client"
+	"github.com/vpnc-go/vpnc-go/client/clienttest"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/headend"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
@@ -39,33 +38,7 @@ func serveExample(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	rc.Local = pc.LocalAddr().(*net.UDPAddr).AddrPort()
-	srv, err := ikev2.NewServer(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := pc.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			for _, a := range srv.HandleDatagram(time.Now(), from, false, buf[:n]) {
-				if s, ok := a.(ikev2.Send); ok {
-					for _, d := range s.Datagrams {
-						pc.WriteToUDPAddrPort(d, s.To)
-					}
-				}
-			}
-		}
-	}()
-	return rc.Local.String()
+	return clienttest.ServeUDP(t, rc)
 }
 
 func TestProbeCommand(t *testing.T) {
