@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // serveIKE runs a real ikev2.Server with the IKE policy ike on a loopback
@@ -27,7 +27,7 @@ func serveIKE(t *testing.T, ike string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	ps, err := ikev2.ParseProposals(ike, wire.ProtoIKE)
+	ps, err := ikev2.ParseProposals(ike, iana.ProtoIKE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,9 +177,9 @@ func TestWeakSuiteWarningAndRefusal(t *testing.T) {
 		err   error
 		proto string
 	}{
-		{&ikev2.PeerError{Exchange: wire.IKE_SA_INIT, Type: wire.NO_PROPOSAL_CHOSEN}, "IKE"},
-		{&ikev2.PeerError{Exchange: wire.IKE_AUTH, Type: wire.NO_PROPOSAL_CHOSEN}, "ESP"},
-		{&ikev2.PeerError{Exchange: wire.IKE_AUTH, Type: wire.AUTHENTICATION_FAILED}, ""},
+		{&ikev2.PeerError{Exchange: iana.IKE_SA_INIT, Type: iana.NO_PROPOSAL_CHOSEN}, "IKE"},
+		{&ikev2.PeerError{Exchange: iana.IKE_AUTH, Type: iana.NO_PROPOSAL_CHOSEN}, "ESP"},
+		{&ikev2.PeerError{Exchange: iana.IKE_AUTH, Type: iana.AUTHENTICATION_FAILED}, ""},
 		{errors.New("other"), ""},
 	} {
 		if p, ok := RefusedProposals(c.err); p != c.proto || ok != (c.proto != "") {
