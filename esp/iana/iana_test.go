@@ -47,10 +47,10 @@ func TestNames(t *testing.T) {
 		check(t, v.String(), want)
 	}
 	for v, want := range map[ProtocolID]string{
-		ProtoNone:      "NONE",
-		ProtoIKE:       "IKE",
-		ProtoAH:        "AH",
-		ProtoESP:       "ESP",
+		ProtoNone: "NONE",
+		ProtoIKE:  "IKE",
+		ProtoAH:   "AH",
+		ProtoESP:  "ESP",
 	} {
 		check(t, v.String(), want)
 	}
