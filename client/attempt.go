@@ -7,8 +7,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // errNoAnswer is one address's silence; connect reports a *NoIKEv2Error.
@@ -53,13 +53,13 @@ func (s *Session) newAttempt(cand candidate, dp DataPlane) (*attempt, error) {
 // stageOf says what the IKE SA's progress means for the user.
 func stageOf(p ikev2.Progress) (Stage, bool) {
 	switch p.Exchange {
-	case wire.IKE_SA_INIT:
+	case iana.IKE_SA_INIT:
 		return StageConnecting, true
-	case wire.IKE_AUTH:
+	case iana.IKE_AUTH:
 		return StageAuthenticating, true
-	case wire.CREATE_CHILD_SA:
+	case iana.CREATE_CHILD_SA:
 		return StageRekeying, true
-	case wire.INFORMATIONAL:
+	case iana.INFORMATIONAL:
 		return StageDisconnecting, true
 	}
 	return 0, false

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
@@ -34,7 +35,7 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 	}
 	var err error
 	if o.IKEProposals != "" {
-		if cfg.IKEProposals, err = ikev2.ParseProposals(o.IKEProposals, wire.ProtoIKE); err != nil {
+		if cfg.IKEProposals, err = ikev2.ParseProposals(o.IKEProposals, iana.ProtoIKE); err != nil {
 			return cfg, err
 		}
 		if weak := ikev2.WeakAlgorithms(cfg.IKEProposals); len(weak) > 0 {
@@ -42,7 +43,7 @@ func (s *Session) initiatorConfig(local netip.AddrPort, cand candidate) (ikev2.I
 		}
 	}
 	if o.ESPProposals != "" {
-		if cfg.ESPProposals, err = ikev2.ParseProposals(o.ESPProposals, wire.ProtoESP); err != nil {
+		if cfg.ESPProposals, err = ikev2.ParseProposals(o.ESPProposals, iana.ProtoESP); err != nil {
 			return cfg, err
 		}
 	}

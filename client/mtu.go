@@ -3,8 +3,8 @@ package client
 import (
 	"net/netip"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // espOverhead is the most a packet grows when it goes into the tunnel:
@@ -16,16 +16,16 @@ func espOverhead(s ikev2.Suite, outer netip.Addr) int {
 		n += 20
 	}
 	switch s.Encr {
-	case wire.ENCR_AES_GCM_16:
+	case iana.ENCR_AES_GCM_16:
 		n += 8 + 3 + 16 // explicit IV, padding to 4, tag
-	case wire.ENCR_3DES:
+	case iana.ENCR_3DES:
 		n += 8 + 7
 	default: // AES-CBC
 		n += 16 + 15
 	}
-	n += map[uint16]int{
-		wire.AUTH_HMAC_SHA1_96: 12, wire.AUTH_HMAC_SHA2_256_128: 16,
-		wire.AUTH_HMAC_SHA2_384_192: 24, wire.AUTH_HMAC_SHA2_512_256: 32,
+	n += map[iana.IntegID]int{
+		iana.AUTH_HMAC_SHA1_96: 12, iana.AUTH_HMAC_SHA2_256_128: 16,
+		iana.AUTH_HMAC_SHA2_384_192: 24, iana.AUTH_HMAC_SHA2_512_256: 32,
 	}[s.Integ]
 	return n
 }

@@ -4,14 +4,14 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 func TestTunnelMTU(t *testing.T) {
 	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
-	gcm := ikev2.Suite{Encr: wire.ENCR_AES_GCM_16, KeyBits: 256}
-	cbc := ikev2.Suite{Encr: wire.ENCR_AES_CBC, KeyBits: 256, Integ: wire.AUTH_HMAC_SHA1_96}
+	gcm := ikev2.Suite{Encr: iana.ENCR_AES_GCM_16, KeyBits: 256}
+	cbc := ikev2.Suite{Encr: iana.ENCR_AES_CBC, KeyBits: 256, Integ: iana.AUTH_HMAC_SHA1_96}
 	for _, c := range []struct {
 		path  int
 		suite ikev2.Suite

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // ErrNoAnswer is matched (errors.Is) by a *NoIKEv2Error when no address of
@@ -52,5 +52,5 @@ func (e *NoIKEv2Error) Unwrap() error { return e.Refusal }
 // answer to IKE_SA_INIT: it is there but declines IKEv2 with us.
 func refusedInit(err error) bool {
 	var pe *ikev2.PeerError
-	return errors.As(err, &pe) && pe.Exchange == wire.IKE_SA_INIT
+	return errors.As(err, &pe) && pe.Exchange == iana.IKE_SA_INIT
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -112,7 +113,7 @@ func probeAddress(host string, lookup func(string) ([]netip.Addr, error)) (netip
 // probeFamily runs one exchange over conn.
 func probeFamily(ctx context.Context, conn *net.UDPConn, local, remote netip.AddrPort, fam ikev2.ProbeFamily, opts ProbeOptions) (ProbeResult, error) {
 	r := ProbeResult{Family: fam.Name, Offered: fam.Proposals}
-	ps, err := ikev2.ParseProposals(fam.Proposals, wire.ProtoIKE)
+	ps, err := ikev2.ParseProposals(fam.Proposals, iana.ProtoIKE)
 	if err != nil {
 		return r, err
 	}
@@ -177,6 +178,6 @@ func probeResult(r ProbeResult, res ikev2.ProbeResult) ProbeResult {
 		return r
 	}
 	r.Accepted, r.Suite, r.IKE = true, res.Suite.String(), ikev2.ProposalValue(res.Suite)
-	r.Weak = ikev2.WeakAlgorithms([]wire.Proposal{res.Suite.Proposal(1, wire.ProtoIKE, nil)})
+	r.Weak = ikev2.WeakAlgorithms([]wire.Proposal{res.Suite.Proposal(1, iana.ProtoIKE, nil)})
 	return r
 }

@@ -15,16 +15,16 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/client/clienttest"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // serveIKE runs a real headend with the IKE policy ike on a loopback UDP
 // socket until the test ends, and returns its address.
 func serveIKE(t *testing.T, ike string) string {
 	t.Helper()
-	ps, err := ikev2.ParseProposals(ike, wire.ProtoIKE)
+	ps, err := ikev2.ParseProposals(ike, iana.ProtoIKE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +152,9 @@ func TestWeakSuiteWarningAndRefusal(t *testing.T) {
 		err   error
 		proto string
 	}{
-		{&ikev2.PeerError{Exchange: wire.IKE_SA_INIT, Type: wire.NO_PROPOSAL_CHOSEN}, "IKE"},
-		{&ikev2.PeerError{Exchange: wire.IKE_AUTH, Type: wire.NO_PROPOSAL_CHOSEN}, "ESP"},
-		{&ikev2.PeerError{Exchange: wire.IKE_AUTH, Type: wire.AUTHENTICATION_FAILED}, ""},
+		{&ikev2.PeerError{Exchange: iana.IKE_SA_INIT, Type: iana.NO_PROPOSAL_CHOSEN}, "IKE"},
+		{&ikev2.PeerError{Exchange: iana.IKE_AUTH, Type: iana.NO_PROPOSAL_CHOSEN}, "ESP"},
+		{&ikev2.PeerError{Exchange: iana.IKE_AUTH, Type: iana.AUTHENTICATION_FAILED}, ""},
 		{errors.New("other"), ""},
 	} {
 		if p, ok := client.RefusedProposals(c.err); p != c.proto || ok != (c.proto != "") {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -22,8 +23,8 @@ func CheckProposals(ike, esp string) (weak []string, err error) {
 	var all []wire.Proposal
 	for _, c := range []struct {
 		s, flag string
-		proto   wire.ProtocolID
-	}{{ike, "IKE", wire.ProtoIKE}, {esp, "ESP", wire.ProtoESP}} {
+		proto   iana.ProtocolID
+	}{{ike, "IKE", iana.ProtoIKE}, {esp, "ESP", iana.ProtoESP}} {
 		if c.s == "" {
 			continue
 		}
@@ -43,8 +44,8 @@ func WeakSuiteWarning(st Settings) string {
 	var parts []string
 	for _, c := range []struct {
 		name, suite string
-		proto       wire.ProtocolID
-	}{{"IKE", st.IKESuite, wire.ProtoIKE}, {"ESP", st.ESPSuite, wire.ProtoESP}} {
+		proto       iana.ProtocolID
+	}{{"IKE", st.IKESuite, iana.ProtoIKE}, {"ESP", st.ESPSuite, iana.ProtoESP}} {
 		if c.suite == "" {
 			continue
 		}
@@ -70,10 +71,10 @@ func WeakSuiteWarning(st Settings) string {
 // unauthenticated, so an attacker could forge it to force a downgrade.
 func RefusedProposals(err error) (proto string, ok bool) {
 	var pe *ikev2.PeerError
-	if !errors.As(err, &pe) || pe.Type != wire.NO_PROPOSAL_CHOSEN {
+	if !errors.As(err, &pe) || pe.Type != iana.NO_PROPOSAL_CHOSEN {
 		return "", false
 	}
-	if pe.Exchange == wire.IKE_SA_INIT {
+	if pe.Exchange == iana.IKE_SA_INIT {
 		return "IKE", true
 	}
 	return "ESP", true

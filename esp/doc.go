@@ -5,7 +5,7 @@
 //
 // The package knows nothing of IKE messages: the caller (the IKE layer or the
 // client) hands it the SPI, the negotiated transform IDs (constants of package
-// ikev2/wire), the key length and the key material, in a [Config].
+// esp/iana), the key length and the key material, in a [Config].
 //
 // # Suites
 //

@@ -10,31 +10,33 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 type testSuite struct {
 	name              string
-	encr, bits, integ uint16
+	encr              iana.EncrID
+	bits              uint16
+	integ             iana.IntegID
 	encKeyLen, intLen int
 }
 
 var testSuites = []testSuite{
-	{"AES-GCM-128", wire.ENCR_AES_GCM_16, 128, wire.AUTH_NONE, 16 + 4, 0},
-	{"AES-GCM-192", wire.ENCR_AES_GCM_16, 192, wire.AUTH_NONE, 24 + 4, 0},
-	{"AES-GCM-256", wire.ENCR_AES_GCM_16, 256, wire.AUTH_NONE, 32 + 4, 0},
-	{"AES-CBC-128-SHA1", wire.ENCR_AES_CBC, 128, wire.AUTH_HMAC_SHA1_96, 16, 20},
-	{"AES-CBC-192-SHA1", wire.ENCR_AES_CBC, 192, wire.AUTH_HMAC_SHA1_96, 24, 20},
-	{"AES-CBC-256-SHA1", wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA1_96, 32, 20},
-	{"AES-CBC-128-SHA256", wire.ENCR_AES_CBC, 128, wire.AUTH_HMAC_SHA2_256_128, 16, 32},
-	{"AES-CBC-192-SHA384", wire.ENCR_AES_CBC, 192, wire.AUTH_HMAC_SHA2_384_192, 24, 48},
-	{"AES-CBC-256-SHA256", wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA2_256_128, 32, 32},
-	{"AES-CBC-256-SHA384", wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA2_384_192, 32, 48},
-	{"AES-CBC-256-SHA512", wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA2_512_256, 32, 64},
-	{"3DES-SHA1", wire.ENCR_3DES, 192, wire.AUTH_HMAC_SHA1_96, 24, 20},
-	{"3DES-SHA256", wire.ENCR_3DES, 192, wire.AUTH_HMAC_SHA2_256_128, 24, 32},
-	{"3DES-SHA384", wire.ENCR_3DES, 192, wire.AUTH_HMAC_SHA2_384_192, 24, 48},
-	{"3DES-SHA512", wire.ENCR_3DES, 192, wire.AUTH_HMAC_SHA2_512_256, 24, 64},
+	{"AES-GCM-128", iana.ENCR_AES_GCM_16, 128, iana.AUTH_NONE, 16 + 4, 0},
+	{"AES-GCM-192", iana.ENCR_AES_GCM_16, 192, iana.AUTH_NONE, 24 + 4, 0},
+	{"AES-GCM-256", iana.ENCR_AES_GCM_16, 256, iana.AUTH_NONE, 32 + 4, 0},
+	{"AES-CBC-128-SHA1", iana.ENCR_AES_CBC, 128, iana.AUTH_HMAC_SHA1_96, 16, 20},
+	{"AES-CBC-192-SHA1", iana.ENCR_AES_CBC, 192, iana.AUTH_HMAC_SHA1_96, 24, 20},
+	{"AES-CBC-256-SHA1", iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA1_96, 32, 20},
+	{"AES-CBC-128-SHA256", iana.ENCR_AES_CBC, 128, iana.AUTH_HMAC_SHA2_256_128, 16, 32},
+	{"AES-CBC-192-SHA384", iana.ENCR_AES_CBC, 192, iana.AUTH_HMAC_SHA2_384_192, 24, 48},
+	{"AES-CBC-256-SHA256", iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA2_256_128, 32, 32},
+	{"AES-CBC-256-SHA384", iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA2_384_192, 32, 48},
+	{"AES-CBC-256-SHA512", iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA2_512_256, 32, 64},
+	{"3DES-SHA1", iana.ENCR_3DES, 192, iana.AUTH_HMAC_SHA1_96, 24, 20},
+	{"3DES-SHA256", iana.ENCR_3DES, 192, iana.AUTH_HMAC_SHA2_256_128, 24, 32},
+	{"3DES-SHA384", iana.ENCR_3DES, 192, iana.AUTH_HMAC_SHA2_384_192, 24, 48},
+	{"3DES-SHA512", iana.ENCR_3DES, 192, iana.AUTH_HMAC_SHA2_512_256, 24, 64},
 }
 
 func keyBytes(seed uint64, n int) []byte {
@@ -130,7 +132,7 @@ func TestRoundTrip(t *testing.T) {
 						if (len(pkt)-out.HeaderLen()-out.suite.icvLen)%out.suite.align != 0 {
 							t.Fatalf("ciphertext not aligned: %d", len(pkt))
 						}
-						if ts.encr != wire.ENCR_AES_GCM_16 && n > 16 && bytes.Contains(pkt, inner[:16]) {
+						if ts.encr != iana.ENCR_AES_GCM_16 && n > 16 && bytes.Contains(pkt, inner[:16]) {
 							t.Fatal("plaintext visible")
 						}
 						got, nh, err := in.Decap(pkt)
@@ -594,19 +596,19 @@ func TestConfigErrors(t *testing.T) {
 		base Config
 		want error
 	}{
-		{"AES-CTR", func(c *Config) { c.Encr = wire.ENCR_AES_CTR }, good, ErrUnsupported},
-		{"NULL", func(c *Config) { c.Encr = wire.ENCR_NULL }, good, ErrUnsupported},
-		{"GCM-8", func(c *Config) { c.Encr = wire.ENCR_AES_GCM_8 }, gcm, ErrUnsupported},
-		{"MD5", func(c *Config) { c.Integ = wire.AUTH_HMAC_MD5_96 }, good, ErrUnsupported},
-		{"XCBC", func(c *Config) { c.Integ = wire.AUTH_AES_XCBC_96 }, good, ErrUnsupported},
-		{"CBC without integrity", func(c *Config) { c.Integ = wire.AUTH_NONE; c.IntegKey = nil }, good, ErrUnsupported},
-		{"GCM with integrity", func(c *Config) { c.Integ = wire.AUTH_HMAC_SHA1_96 }, gcm, ErrUnsupported},
+		{"AES-CTR", func(c *Config) { c.Encr = iana.ENCR_AES_CTR }, good, ErrUnsupported},
+		{"NULL", func(c *Config) { c.Encr = iana.ENCR_NULL }, good, ErrUnsupported},
+		{"GCM-8", func(c *Config) { c.Encr = iana.ENCR_AES_GCM_8 }, gcm, ErrUnsupported},
+		{"MD5", func(c *Config) { c.Integ = iana.AUTH_HMAC_MD5_96 }, good, ErrUnsupported},
+		{"XCBC", func(c *Config) { c.Integ = iana.AUTH_AES_XCBC_96 }, good, ErrUnsupported},
+		{"CBC without integrity", func(c *Config) { c.Integ = iana.AUTH_NONE; c.IntegKey = nil }, good, ErrUnsupported},
+		{"GCM with integrity", func(c *Config) { c.Integ = iana.AUTH_HMAC_SHA1_96 }, gcm, ErrUnsupported},
 		{"GCM with integ key", func(c *Config) { c.IntegKey = []byte{1} }, gcm, ErrKey},
 		{"AES-100", func(c *Config) { c.EncrKeyBits = 100 }, good, ErrUnsupported},
 		{"key length mismatch", func(c *Config) { c.EncrKeyBits = 256 }, good, ErrKey},
 		{"GCM without salt", func(c *Config) { c.EncrKey = c.EncrKey[:32] }, gcm, ErrKey},
 		{"short HMAC key", func(c *Config) { c.IntegKey = c.IntegKey[:16] }, good, ErrKey},
-		{"3DES-128", func(c *Config) { c.Encr = wire.ENCR_3DES; c.EncrKeyBits = 128 }, good, ErrUnsupported},
+		{"3DES-128", func(c *Config) { c.Encr = iana.ENCR_3DES; c.EncrKeyBits = 128 }, good, ErrUnsupported},
 		{"window 100", func(c *Config) { c.ReplayWindow = 100 }, good, ErrConfig},
 		{"window 32", func(c *Config) { c.ReplayWindow = 32 }, good, ErrConfig},
 		{"window huge", func(c *Config) { c.ReplayWindow = 1 << 20 }, good, ErrConfig},
@@ -727,20 +729,20 @@ func TestSupported(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		encr  uint16
+		encr  iana.EncrID
 		bits  int
-		integ uint16
+		integ iana.IntegID
 	}{
-		{wire.ENCR_AES_GCM_16, 0, wire.AUTH_NONE},
-		{wire.ENCR_AES_GCM_16, 64, wire.AUTH_NONE},
-		{wire.ENCR_AES_GCM_16, 256, wire.AUTH_HMAC_SHA1_96},
-		{wire.ENCR_AES_GCM_12, 256, wire.AUTH_NONE},
-		{wire.ENCR_AES_CBC, 256, wire.AUTH_NONE},
-		{wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_MD5_96},
-		{wire.ENCR_AES_CBC, -8, wire.AUTH_HMAC_SHA1_96},
-		{wire.ENCR_AES_CBC, 1 << 20, wire.AUTH_HMAC_SHA1_96},
-		{wire.ENCR_3DES, 128, wire.AUTH_HMAC_SHA1_96},
-		{wire.ENCR_CHACHA20_POLY1305, 256, wire.AUTH_NONE},
+		{iana.ENCR_AES_GCM_16, 0, iana.AUTH_NONE},
+		{iana.ENCR_AES_GCM_16, 64, iana.AUTH_NONE},
+		{iana.ENCR_AES_GCM_16, 256, iana.AUTH_HMAC_SHA1_96},
+		{iana.ENCR_AES_GCM_12, 256, iana.AUTH_NONE},
+		{iana.ENCR_AES_CBC, 256, iana.AUTH_NONE},
+		{iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_MD5_96},
+		{iana.ENCR_AES_CBC, -8, iana.AUTH_HMAC_SHA1_96},
+		{iana.ENCR_AES_CBC, 1 << 20, iana.AUTH_HMAC_SHA1_96},
+		{iana.ENCR_3DES, 128, iana.AUTH_HMAC_SHA1_96},
+		{iana.ENCR_CHACHA20_POLY1305, 256, iana.AUTH_NONE},
 	} {
 		err := Supported(c.encr, c.bits, c.integ)
 		if !errors.Is(err, ErrUnsupported) {

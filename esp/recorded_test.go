@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/vpnc-go/vpnc-go/esp"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/recorded"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // configFromWireshark turns a Wireshark esp_sa line into a Config.
@@ -18,17 +18,17 @@ func configFromWireshark(t *testing.T, sa recorded.ESPSA) esp.Config {
 	c := esp.Config{SPI: sa.SPI, EncrKey: sa.EncKey, IntegKey: sa.IntegKey}
 	switch {
 	case strings.HasPrefix(sa.Encr, "AES-CBC"):
-		c.Encr, c.EncrKeyBits = wire.ENCR_AES_CBC, len(sa.EncKey)*8
+		c.Encr, c.EncrKeyBits = iana.ENCR_AES_CBC, len(sa.EncKey)*8
 	case strings.HasPrefix(sa.Encr, "AES-GCM"):
-		c.Encr, c.EncrKeyBits = wire.ENCR_AES_GCM_16, (len(sa.EncKey)-4)*8
+		c.Encr, c.EncrKeyBits = iana.ENCR_AES_GCM_16, (len(sa.EncKey)-4)*8
 	default:
 		t.Fatalf("encryption %q", sa.Encr)
 	}
 	switch {
 	case strings.HasPrefix(sa.Integ, "HMAC-SHA-1-96"):
-		c.Integ = wire.AUTH_HMAC_SHA1_96
+		c.Integ = iana.AUTH_HMAC_SHA1_96
 	case sa.Integ == "NULL":
-		c.Integ = wire.AUTH_NONE
+		c.Integ = iana.AUTH_NONE
 	default:
 		t.Fatalf("integrity %q", sa.Integ)
 	}

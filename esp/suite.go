@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"hash"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // Buffer room an Encap caller must leave around the inner packet.
@@ -60,9 +60,9 @@ var (
 type Config struct {
 	SPI uint32 // the SPI on the wire (the receiver's choice)
 
-	Encr        uint16 // wire.ENCR_AES_GCM_16, wire.ENCR_AES_CBC or wire.ENCR_3DES
-	EncrKeyBits int    // key length attribute: 128, 192 or 256 (AES), 192 (3DES); 0 = from len(EncrKey)
-	Integ       uint16 // wire.AUTH_HMAC_*; wire.AUTH_NONE with AES-GCM
+	Encr        iana.EncrID  // iana.ENCR_AES_GCM_16, iana.ENCR_AES_CBC or iana.ENCR_3DES
+	EncrKeyBits int          // key length attribute: 128, 192 or 256 (AES), 192 (3DES); 0 = from len(EncrKey)
+	Integ       iana.IntegID // iana.AUTH_HMAC_*; iana.AUTH_NONE with AES-GCM
 
 	// EncrKey is the encryption key; for AES-GCM the key followed by the
 	// 4-byte salt (RFC 4106 section 8.1), as the IKE key derivation yields it.
@@ -101,11 +101,11 @@ type suite struct {
 
 func newSuite(c *Config) (*suite, error) {
 	s := &suite{}
-	encName := wire.TransformName(wire.TransformENCR, c.Encr)
-	integName := wire.TransformName(wire.TransformINTEG, c.Integ)
+	encName := c.Encr.String()
+	integName := c.Integ.String()
 	bits := c.EncrKeyBits
 	switch c.Encr {
-	case wire.ENCR_AES_GCM_16:
+	case iana.ENCR_AES_GCM_16:
 		if bits == 0 {
 			bits = (len(c.EncrKey) - 4) * 8
 		}
@@ -115,7 +115,7 @@ func newSuite(c *Config) (*suite, error) {
 		if len(c.EncrKey) != bits/8+4 {
 			return nil, fmt.Errorf("%w: %s-%d needs %d bytes of key and salt, got %d", ErrKey, encName, bits, bits/8+4, len(c.EncrKey))
 		}
-		if c.Integ != wire.AUTH_NONE {
+		if c.Integ != iana.AUTH_NONE {
 			return nil, fmt.Errorf("%w: %s with integrity %s (a combined-mode cipher takes none)", ErrUnsupported, encName, integName)
 		}
 		if len(c.IntegKey) != 0 {
@@ -132,7 +132,7 @@ func newSuite(c *Config) (*suite, error) {
 		s.ivLen, s.align, s.icvLen = 8, 4, 16
 		s.name = fmt.Sprintf("AES-GCM-16-%d", bits)
 		return s, nil
-	case wire.ENCR_AES_CBC:
+	case iana.ENCR_AES_CBC:
 		if bits == 0 {
 			bits = len(c.EncrKey) * 8
 		}
@@ -148,7 +148,7 @@ func newSuite(c *Config) (*suite, error) {
 		}
 		s.block, s.ivLen, s.align = b, 16, 16
 		s.name = fmt.Sprintf("AES-CBC-%d", bits)
-	case wire.ENCR_3DES:
+	case iana.ENCR_3DES:
 		if bits == 0 {
 			bits = len(c.EncrKey) * 8
 		}
@@ -170,15 +170,15 @@ func newSuite(c *Config) (*suite, error) {
 
 	var keyLen int
 	switch c.Integ {
-	case wire.AUTH_HMAC_SHA1_96:
+	case iana.AUTH_HMAC_SHA1_96:
 		s.newHash, keyLen, s.icvLen = sha1.New, 20, 12
-	case wire.AUTH_HMAC_SHA2_256_128:
+	case iana.AUTH_HMAC_SHA2_256_128:
 		s.newHash, keyLen, s.icvLen = sha256.New, 32, 16
-	case wire.AUTH_HMAC_SHA2_384_192:
+	case iana.AUTH_HMAC_SHA2_384_192:
 		s.newHash, keyLen, s.icvLen = sha512.New384, 48, 24
-	case wire.AUTH_HMAC_SHA2_512_256:
+	case iana.AUTH_HMAC_SHA2_512_256:
 		s.newHash, keyLen, s.icvLen = sha512.New, 64, 32
-	case wire.AUTH_NONE:
+	case iana.AUTH_NONE:
 		return nil, fmt.Errorf("%w: %s without integrity protection", ErrUnsupported, encName)
 	default:
 		return nil, fmt.Errorf("%w: %s with integrity %s", ErrUnsupported, encName, integName)
@@ -193,25 +193,25 @@ func newSuite(c *Config) (*suite, error) {
 
 // Supported reports whether the package implements the ESP suite of
 // encryption transform encr with a keyBits-bit key and integrity transform
-// integ (wire.AUTH_NONE for AES-GCM), so that the IKE layer offers or accepts
+// integ (iana.AUTH_NONE for AES-GCM), so that the IKE layer offers or accepts
 // only CHILD SA proposals that can be installed. The error says why not.
-func Supported(encr uint16, keyBits int, integ uint16) error {
+func Supported(encr iana.EncrID, keyBits int, integ iana.IntegID) error {
 	c := Config{Encr: encr, EncrKeyBits: keyBits, Integ: integ}
 	if keyBits <= 0 || keyBits > 512 {
-		return fmt.Errorf("%w: %s with a %d-bit key", ErrUnsupported, wire.TransformName(wire.TransformENCR, encr), keyBits)
+		return fmt.Errorf("%w: %s with a %d-bit key", ErrUnsupported, encr, keyBits)
 	}
 	c.EncrKey = make([]byte, keyBits/8)
-	if encr == wire.ENCR_AES_GCM_16 {
+	if encr == iana.ENCR_AES_GCM_16 {
 		c.EncrKey = make([]byte, keyBits/8+4)
 	}
 	switch integ {
-	case wire.AUTH_HMAC_SHA1_96:
+	case iana.AUTH_HMAC_SHA1_96:
 		c.IntegKey = make([]byte, 20)
-	case wire.AUTH_HMAC_SHA2_256_128:
+	case iana.AUTH_HMAC_SHA2_256_128:
 		c.IntegKey = make([]byte, 32)
-	case wire.AUTH_HMAC_SHA2_384_192:
+	case iana.AUTH_HMAC_SHA2_384_192:
 		c.IntegKey = make([]byte, 48)
-	case wire.AUTH_HMAC_SHA2_512_256:
+	case iana.AUTH_HMAC_SHA2_512_256:
 		c.IntegKey = make([]byte, 64)
 	}
 	_, err := newSuite(&c)

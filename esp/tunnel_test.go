@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"golang.zx2c4.com/wireguard/tun"
-
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // fakeTUN is a channel-backed tun.Device that reads and writes in batches.
@@ -140,7 +139,7 @@ func ipPacket(src, dst netip.Addr, id uint32, payload int) []byte {
 }
 
 func gcmConfig(spi uint32, seed uint64) Config {
-	return Config{SPI: spi, Encr: wire.ENCR_AES_GCM_16, EncrKeyBits: 256, Integ: wire.AUTH_NONE,
+	return Config{SPI: spi, Encr: iana.ENCR_AES_GCM_16, EncrKeyBits: 256, Integ: iana.AUTH_NONE,
 		EncrKey: keyBytes(seed, 36)}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
@@ -47,7 +48,7 @@ type PeerMoved struct{ Children []*ChildSA }
 // IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA for a rekey, or INFORMATIONAL to
 // delete the IKE SA.
 type Progress struct {
-	Exchange wire.ExchangeType
+	Exchange iana.ExchangeType
 	Detail   string // the peer, the SA rekeyed
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -97,7 +98,7 @@ func peerChain(ps []wire.Payload) [][]byte {
 
 // peerHashes reads SIGNATURE_HASH_ALGORITHMS (RFC 7427 section 4).
 func peerHashes(ps []wire.Payload) []ikecrypto.HashAlgorithm {
-	n, ok := wire.FindNotify(ps, wire.SIGNATURE_HASH_ALGORITHMS)
+	n, ok := wire.FindNotify(ps, iana.SIGNATURE_HASH_ALGORITHMS)
 	if !ok {
 		return nil
 	}

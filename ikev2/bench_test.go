@@ -4,20 +4,21 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // typicalAuthRequest is a client's first IKE_AUTH request, as the shared
 // notes describe it: IDi, CERTREQ, CP request, SAi2, TSi, TSr.
 func typicalAuthRequest() []wire.Payload {
-	esp, _ := ParseProposals(DefaultESPProposals, wire.ProtoESP)
+	esp, _ := ParseProposals(DefaultESPProposals, iana.ProtoESP)
 	for i := range esp {
 		esp[i].SPI = []byte{0xc0, 0xff, 0xee, byte(i)}
 	}
 	all := wire.PrefixTS(netip.MustParsePrefix("0.0.0.0/0"))
 	return []wire.Payload{
 		&wire.IDi{ID: wire.ID{IDType: 201, Data: []byte("*$AnyConnectClient$*")}},
-		&wire.Notify{NotifyType: wire.INITIAL_CONTACT},
+		&wire.Notify{NotifyType: iana.INITIAL_CONTACT},
 		&wire.CertReq{Encoding: wire.CertX509Signature, Data: make([]byte, 60)},
 		&wire.CP{CfgType: wire.CFG_REQUEST, Attributes: []wire.CPAttribute{
 			{AttrType: wire.INTERNAL_IP4_ADDRESS}, {AttrType: wire.INTERNAL_IP4_NETMASK}, {AttrType: wire.INTERNAL_IP4_DNS},
@@ -30,7 +31,7 @@ func typicalAuthRequest() []wire.Payload {
 	}
 }
 
-var authRequestHeader = wire.Header{SPIi: 1, SPIr: 2, Exchange: wire.IKE_AUTH, Flags: wire.FlagInitiator, MessageID: 1}
+var authRequestHeader = wire.Header{SPIi: 1, SPIr: 2, Exchange: iana.IKE_AUTH, Flags: wire.FlagInitiator, MessageID: 1}
 
 func BenchmarkEncodeAuthRequest(b *testing.B) {
 	m := &wire.Message{Header: authRequestHeader, Payloads: typicalAuthRequest()}

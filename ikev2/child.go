@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -33,7 +34,7 @@ func childProposals(base []wire.Proposal, spi uint32, withDH bool) []wire.Propos
 	for i, p := range base {
 		p.SPI = spiBytes(spi)
 		p.Transforms = slices.DeleteFunc(slices.Clone(p.Transforms), func(t wire.Transform) bool {
-			return t.Type == wire.TransformDH && !withDH
+			return t.Type == iana.TransformDH && !withDH
 		})
 		out[i] = p
 	}
@@ -42,11 +43,11 @@ func childProposals(base []wire.Proposal, spi uint32, withDH bool) []wire.Propos
 
 // firstGroup is the DH group of the first proposal that has one, or 0: the
 // group of KEi in IKE_SA_INIT, and of PFS in a CHILD SA rekey.
-func firstGroup(ps []wire.Proposal) uint16 {
+func firstGroup(ps []wire.Proposal) iana.DHGroup {
 	for _, p := range ps {
 		for _, t := range p.Transforms {
-			if t.Type == wire.TransformDH && t.ID != wire.DH_NONE {
-				return t.ID
+			if t.Type == iana.TransformDH && iana.DHGroup(t.ID) != iana.DH_NONE {
+				return iana.DHGroup(t.ID)
 			}
 		}
 	}
@@ -129,7 +130,7 @@ func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 	c := &ChildSA{InSPI: sa.newSPI(), TSi: old.TSi, TSr: old.TSr, localIsTSi: old.localIsTSi, Initiated: true}
 	ni := sa.nonce()
 	ps := []wire.Payload{
-		&wire.Notify{Protocol: wire.ProtoESP, SPI: spiBytes(old.InSPI), NotifyType: wire.REKEY_SA},
+		&wire.Notify{Protocol: iana.ProtoESP, SPI: spiBytes(old.InSPI), NotifyType: iana.REKEY_SA},
 	}
 	offered := childProposals(sa.c.ESPProposals, c.InSPI, true)
 	ps = append(ps, &wire.SA{Proposals: offered}, &wire.Nonce{Data: ni})
@@ -146,8 +147,8 @@ func (sa *ikeSA) rekeyChild(now time.Time, old *ChildSA) {
 	// TSr of the IKE_AUTH when the peer set the IKE SA up).
 	ps = append(ps, &wire.TSi{TrafficSelectors: wire.TrafficSelectors{Selectors: old.localTS()}},
 		&wire.TSr{TrafficSelectors: wire.TrafficSelectors{Selectors: old.PeerTS()}})
-	sa.emit(Progress{Exchange: wire.CREATE_CHILD_SA, Detail: old.String()})
-	sa.request(now, wire.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
+	sa.emit(Progress{Exchange: iana.CREATE_CHILD_SA, Detail: old.String()})
+	sa.request(now, iana.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
 		old.rekeying = false
 		if err := notifyError(h.Exchange, rps); err != nil {
 			if old.collision != nil {
@@ -201,7 +202,7 @@ func (sa *ikeSA) finishChildKeys(c *ChildSA, dh *ikecrypto.DH, suite Suite, ps [
 		return fmt.Errorf("%w: missing or bad nonce", ErrProtocol)
 	}
 	var gir []byte
-	if suite.DH != wire.DH_NONE {
+	if suite.DH != iana.DH_NONE {
 		ke, ok := wire.Find[*wire.KE](ps)
 		if !ok || dh == nil || ke.Group != suite.DH || dh.Group() != suite.DH {
 			return fmt.Errorf("%w: PFS key exchange does not match the chosen group", ErrProtocol)
@@ -221,8 +222,8 @@ func (sa *ikeSA) finishChildKeys(c *ChildSA, dh *ikecrypto.DH, suite Suite, ps [
 // deleteChild deletes an SA pair with an INFORMATIONAL exchange; the data
 // plane keeps it until the peer confirms (section 1.4.1).
 func (sa *ikeSA) deleteChild(now time.Time, c *ChildSA) {
-	sa.request(now, wire.INFORMATIONAL, []wire.Payload{
-		&wire.Delete{Protocol: wire.ProtoESP, SPISize: 4, SPIs: [][]byte{spiBytes(c.InSPI)}},
+	sa.request(now, iana.INFORMATIONAL, []wire.Payload{
+		&wire.Delete{Protocol: iana.ProtoESP, SPISize: 4, SPIs: [][]byte{spiBytes(c.InSPI)}},
 	}, func(time.Time, wire.Header, []wire.Payload) { sa.removeChild(c) })
 }
 
@@ -230,19 +231,19 @@ func (sa *ikeSA) deleteChild(now time.Time, c *ChildSA) {
 func (sa *ikeSA) answerCreateChild(now time.Time, ps []wire.Payload) []wire.Payload {
 	saP, ok := wire.Find[*wire.SA](ps)
 	if !ok || len(saP.Proposals) == 0 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}}
 	}
-	if saP.Proposals[0].Protocol == wire.ProtoIKE {
+	if saP.Proposals[0].Protocol == iana.ProtoIKE {
 		return sa.answerIKERekey(now, ps, saP)
 	}
-	rekey, ok := wire.FindNotify(ps, wire.REKEY_SA)
+	rekey, ok := wire.FindNotify(ps, iana.REKEY_SA)
 	if !ok {
 		// A new CHILD SA. vpnc-go keeps one per IKE SA, as remote access
 		// needs, and refuses another (section 1.3.1 allows it); but when
 		// none is left, such as after a rekey the peer gave up and deleted,
 		// the new one replaces it.
 		if sa.liveChildren() > 0 {
-			return []wire.Payload{&wire.Notify{NotifyType: wire.NO_ADDITIONAL_SAS}}
+			return []wire.Payload{&wire.Notify{NotifyType: iana.NO_ADDITIONAL_SAS}}
 		}
 		return sa.answerChildRekey(now, nil, saP, ps)
 	}
@@ -253,9 +254,9 @@ func (sa *ikeSA) answerCreateChild(now time.Time, ps []wire.Payload) []wire.Payl
 	}
 	switch {
 	case old == nil:
-		return []wire.Payload{&wire.Notify{Protocol: wire.ProtoESP, SPI: rekey.SPI, NotifyType: wire.CHILD_SA_NOT_FOUND}}
+		return []wire.Payload{&wire.Notify{Protocol: iana.ProtoESP, SPI: rekey.SPI, NotifyType: iana.CHILD_SA_NOT_FOUND}}
 	case old.replaced || sa.state == stateClosing:
-		return []wire.Payload{&wire.Notify{NotifyType: wire.TEMPORARY_FAILURE}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.TEMPORARY_FAILURE}}
 	}
 	return sa.answerChildRekey(now, old, saP, ps)
 }
@@ -270,16 +271,16 @@ func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps 
 	}
 	chosen, err := selectProposal(saP.Proposals, local)
 	if err != nil || len(chosen.SPI) != 4 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN}}
 	}
 	suite, _ := suiteOf(chosen)
 	var dh *ikecrypto.DH
-	if suite.DH != wire.DH_NONE {
+	if suite.DH != iana.DH_NONE {
 		if ke.Group != suite.DH {
 			return []wire.Payload{invalidKE(suite.DH)}
 		}
 		if dh, err = ikecrypto.NewDH(suite.DH, sa.c.Rand); err != nil {
-			return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
+			return []wire.Payload{&wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN}}
 		}
 	}
 	// The request's TSi are the peer's side, its TSr ours (the peer
@@ -287,7 +288,7 @@ func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps 
 	reqTSi, reqTSr, ok := selectors(ps)
 	if !ok {
 		if old == nil {
-			return []wire.Payload{&wire.Notify{NotifyType: wire.TS_UNACCEPTABLE}}
+			return []wire.Payload{&wire.Notify{NotifyType: iana.TS_UNACCEPTABLE}}
 		}
 		reqTSi, reqTSr = old.PeerTS(), old.localTS()
 	}
@@ -298,7 +299,7 @@ func (sa *ikeSA) answerChildRekey(now time.Time, old *ChildSA, saP *wire.SA, ps 
 	c.setTS(reqTSr, reqTSi)
 	nr := sa.nonce()
 	if err := sa.finishChildKeys(c, dh, suite, ps, nr, false); err != nil {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}}
 	}
 	chosen.SPI = spiBytes(c.InSPI)
 	sa.addChild(now, c)
@@ -332,8 +333,8 @@ func (sa *ikeSA) liveChildren() int {
 	return n
 }
 
-func invalidKE(group uint16) *wire.Notify {
-	return &wire.Notify{NotifyType: wire.INVALID_KE_PAYLOAD, Data: binary.BigEndian.AppendUint16(nil, group)}
+func invalidKE(group iana.DHGroup) *wire.Notify {
+	return &wire.Notify{NotifyType: iana.INVALID_KE_PAYLOAD, Data: binary.BigEndian.AppendUint16(nil, uint16(group))}
 }
 
 // nonce returns a fresh 32-byte nonce (section 2.10: at least half the PRF

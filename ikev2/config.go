@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -94,22 +95,22 @@ func (c *Config) fill() error {
 	}
 	var err error
 	if c.IKEProposals == nil {
-		if c.IKEProposals, err = ParseProposals(DefaultIKEProposals, wire.ProtoIKE); err != nil {
+		if c.IKEProposals, err = ParseProposals(DefaultIKEProposals, iana.ProtoIKE); err != nil {
 			return err
 		}
 	}
 	if c.ESPProposals == nil {
-		if c.ESPProposals, err = ParseProposals(DefaultESPProposals, wire.ProtoESP); err != nil {
+		if c.ESPProposals, err = ParseProposals(DefaultESPProposals, iana.ProtoESP); err != nil {
 			return err
 		}
 	}
 	for _, p := range c.IKEProposals {
-		if p.Protocol != wire.ProtoIKE {
+		if p.Protocol != iana.ProtoIKE {
 			return fmt.Errorf("ikev2: IKE proposal %d is for %s", p.Number, p.Protocol)
 		}
 	}
 	for _, p := range c.ESPProposals {
-		if p.Protocol != wire.ProtoESP {
+		if p.Protocol != iana.ProtoESP {
 			return fmt.Errorf("ikev2: ESP proposal %d is for %s", p.Number, p.Protocol)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -15,8 +16,8 @@ import (
 // SHOULD or MUST- (and the common MAY ones), no weak one, AEAD first, and
 // the key exchange in ECP-256.
 func TestDefaultsCoverRFCLevels(t *testing.T) {
-	ike := mustParse(t, DefaultIKEProposals, wire.ProtoIKE)
-	esp := mustParse(t, DefaultESPProposals, wire.ProtoESP)
+	ike := mustParse(t, DefaultIKEProposals, iana.ProtoIKE)
+	esp := mustParse(t, DefaultESPProposals, iana.ProtoESP)
 	has := func(ps []wire.Proposal, name string) bool {
 		a := algorithms[name]
 		for _, p := range ps {
@@ -48,10 +49,10 @@ func TestDefaultsCoverRFCLevels(t *testing.T) {
 	if w := WeakAlgorithms(append(ike, esp...)); len(w) != 0 {
 		t.Errorf("weak algorithms in the defaults: %v", w)
 	}
-	if len(ike) != 2 || !isAEAD(ike[0].Transforms[0].ID) || isAEAD(ike[1].Transforms[0].ID) {
+	if len(ike) != 2 || !isAEAD(iana.EncrID(ike[0].Transforms[0].ID)) || isAEAD(iana.EncrID(ike[1].Transforms[0].ID)) {
 		t.Errorf("want two IKE proposals, AEAD first: %v", ike)
 	}
-	if g := firstGroup(ike); g != wire.DH_ECP256 {
+	if g := firstGroup(ike); g != iana.DH_ECP256 {
 		t.Errorf("KEi group %d, want ECP-256", g)
 	}
 }
@@ -86,7 +87,7 @@ func TestDefaultIKESAInitSize(t *testing.T) {
 	}
 	h, _ := wire.DecodeHeader(first)
 	reply := func(n *wire.Notify) []byte {
-		m := &wire.Message{Header: wire.Header{SPIi: h.SPIi, Version: wire.Version2, Exchange: wire.IKE_SA_INIT, Flags: wire.FlagResponse},
+		m := &wire.Message{Header: wire.Header{SPIi: h.SPIi, Version: wire.Version2, Exchange: iana.IKE_SA_INIT, Flags: wire.FlagResponse},
 			Payloads: []wire.Payload{n}}
 		b, err := m.Encode()
 		if err != nil {
@@ -95,8 +96,8 @@ func TestDefaultIKESAInitSize(t *testing.T) {
 		return b
 	}
 	from := netip.MustParseAddrPort("[2001:db8::1]:500")
-	sent(ini.HandleDatagram(now, from, false, reply(&wire.Notify{NotifyType: wire.COOKIE, Data: make([]byte, 64)})))
-	largest := sent(ini.HandleDatagram(now, from, false, reply(invalidKE(wire.DH_MODP3072))))
+	sent(ini.HandleDatagram(now, from, false, reply(&wire.Notify{NotifyType: iana.COOKIE, Data: make([]byte, 64)})))
+	largest := sent(ini.HandleDatagram(now, from, false, reply(invalidKE(iana.DH_MODP3072))))
 	t.Logf("with a 64-byte cookie and KEi in MODP-3072: %d bytes", len(largest))
 	if len(largest)+ipv6UDP > 1280 {
 		t.Errorf("the largest IKE_SA_INIT is %d bytes, over the 1280-byte minimum MTU", len(largest))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -127,7 +128,7 @@ type rfcSet struct {
 	fragmentSet
 	msgID uint32
 	total uint16
-	first wire.PayloadType
+	first iana.PayloadType
 }
 
 // Add files one verified, decrypted fragment (from protector.OpenFragment)
@@ -135,7 +136,7 @@ type rfcSet struct {
 // the inner payloads' type and bytes, for wire.DecodePayloads. A message
 // retransmitted after completion completes again; the exchange layer
 // recognises it by its message ID.
-func (r *reassembler) Add(now time.Time, h wire.Header, f *wire.EncryptedFragment, plain []byte) (done bool, first wire.PayloadType, inner []byte, err error) {
+func (r *reassembler) Add(now time.Time, h wire.Header, f *wire.EncryptedFragment, plain []byte) (done bool, first iana.PayloadType, inner []byte, err error) {
 	lim := r.limits()
 	slot := 0
 	if h.IsResponse() {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -24,7 +25,7 @@ func FuzzReassembler(f *testing.F) {
 			if in[0]&1 != 0 {
 				h.Flags = wire.FlagResponse
 			}
-			frag := &wire.EncryptedFragment{Number: uint16(in[2] % 12), Total: uint16(in[3] % 12), NextPayload: wire.PayloadNonce}
+			frag := &wire.EncryptedFragment{Number: uint16(in[2] % 12), Total: uint16(in[3] % 12), NextPayload: iana.PayloadNonce}
 			now := time.Unix(int64(in[4]), 0)
 			n := min(int(in[5]), len(in)-6)
 			data := in[6 : 6+n]

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
@@ -19,7 +20,7 @@ import (
 // testPair returns protectors of both sides of one IKE SA with random keys.
 func testPair(t testing.TB, suite string) (initiator, responder *protector) {
 	t.Helper()
-	ps, err := ParseProposals(suite, wire.ProtoIKE)
+	ps, err := ParseProposals(suite, iana.ProtoIKE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ var testChain = sync.OnceValue(func() [][]byte {
 	return certgen.DER(certgen.Must(ca.Issue(leaf)).Cert, ca.Cert)
 })
 
-var authHeader = wire.Header{SPIi: 1, SPIr: 2, Exchange: wire.IKE_AUTH, Flags: wire.FlagResponse, MessageID: 1}
+var authHeader = wire.Header{SPIi: 1, SPIr: 2, Exchange: iana.IKE_AUTH, Flags: wire.FlagResponse, MessageID: 1}
 
 func TestSealOpen(t *testing.T) {
 	for _, suite := range testSuites {
@@ -231,7 +232,7 @@ func TestCiscoFragmentRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Exchange != wire.IKE_AUTH || m.MessageID != 1 || m.NextPayload != wire.PayloadCiscoFragment || len(frags[k]) > 700 {
+		if m.Exchange != iana.IKE_AUTH || m.MessageID != 1 || m.NextPayload != iana.PayloadCiscoFragment || len(frags[k]) > 700 {
 			t.Fatalf("fragment header %s next %s len %d", &m.Header, m.NextPayload, len(frags[k]))
 		}
 		out, err := re.Add(time.Unix(0, 0), m.Payloads[0].(*wire.CiscoFragment))

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs/certgen"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
@@ -125,7 +126,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 	p := getPKI(t)
 	n := &testNet{t: t, now: time.Unix(1_700_000_000, 0),
 		cAddr: netip.MustParseAddrPort("192.0.2.2:500"), sAddr: netip.MustParseAddrPort("192.0.2.1:500")}
-	parse := func(s string, proto wire.ProtocolID) []wire.Proposal {
+	parse := func(s string, proto iana.ProtocolID) []wire.Proposal {
 		if s == "" {
 			return nil
 		}
@@ -137,7 +138,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 	}
 	next := 10
 	srvCfg := ServerConfig{
-		Config: Config{IKEProposals: parse(o.serverIKE, wire.ProtoIKE), ESPProposals: parse(o.serverESP, wire.ProtoESP), Timers: o.timers, CiscoVendorIDs: o.cisco,
+		Config: Config{IKEProposals: parse(o.serverIKE, iana.ProtoIKE), ESPProposals: parse(o.serverESP, iana.ProtoESP), Timers: o.timers, CiscoVendorIDs: o.cisco,
 			ForceEncap: o.forceEncap, FragmentSize: o.fragSize, Log: func(f string, a ...any) { t.Logf("headend: "+f, a...) }},
 		Local: n.sAddr,
 
@@ -188,7 +189,7 @@ func newTestNet(t testing.TB, o testOptions) *testNet {
 		host = p.serverName
 	}
 	cliCfg := InitiatorConfig{
-		Config: Config{IKEProposals: parse(o.ike, wire.ProtoIKE), ESPProposals: parse(o.esp, wire.ProtoESP),
+		Config: Config{IKEProposals: parse(o.ike, iana.ProtoIKE), ESPProposals: parse(o.esp, iana.ProtoESP),
 			Timers: o.timers, CiscoVendorIDs: o.cisco, FragmentSize: o.fragSize, Log: func(f string, a ...any) { t.Logf("client: "+f, a...) }},
 		Local: n.cAddr, Remote: n.sAddr,
 		VerifyPeer:  p.verifier(host, x509.ExtKeyUsageServerAuth),

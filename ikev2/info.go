@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -11,17 +12,17 @@ import (
 // A non-nil error ends the SA once the answer is sent.
 func (sa *ikeSA) answer(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error) {
 	switch h.Exchange {
-	case wire.INFORMATIONAL:
+	case iana.INFORMATIONAL:
 		return sa.answerInformational(now, ps)
-	case wire.CREATE_CHILD_SA:
+	case iana.CREATE_CHILD_SA:
 		if sa.state == stateRetired || sa.state == stateClosing {
 			// Section 2.25: no new SAs on one that is going away.
-			return []wire.Payload{&wire.Notify{NotifyType: wire.TEMPORARY_FAILURE}}, nil
+			return []wire.Payload{&wire.Notify{NotifyType: iana.TEMPORARY_FAILURE}}, nil
 		}
 		return sa.answerCreateChild(now, ps), nil
 	}
 	// Section 1.4: an unexpected exchange type gets INVALID_SYNTAX.
-	return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}, nil
+	return []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}}, nil
 }
 
 // answerInformational handles liveness checks (empty), Deletes and
@@ -36,9 +37,9 @@ func (sa *ikeSA) answerInformational(now time.Time, ps []wire.Payload) ([]wire.P
 		switch p := p.(type) {
 		case *wire.Delete:
 			switch p.Protocol {
-			case wire.ProtoIKE:
+			case iana.ProtoIKE:
 				deleteIKE = true
-			case wire.ProtoESP, wire.ProtoAH:
+			case iana.ProtoESP, iana.ProtoAH:
 				// The SPIs are those the peer receives on: our outbound.
 				// Answer with the inbound SPIs of the pairs (1.4.1).
 				for _, spi := range p.ESPSPIs() {
@@ -61,15 +62,15 @@ func (sa *ikeSA) answerInformational(now time.Time, ps []wire.Payload) ([]wire.P
 		return nil, ErrClosedByPeer
 	}
 	if len(espSPIs) > 0 {
-		out = append(out, &wire.Delete{Protocol: wire.ProtoESP, SPISize: 4, SPIs: espSPIs})
+		out = append(out, &wire.Delete{Protocol: iana.ProtoESP, SPISize: 4, SPIs: espSPIs})
 	}
 	return out, nil
 }
 
 // notifyGroup reads the group an INVALID_KE_PAYLOAD asks for.
-func notifyGroup(n *wire.Notify) (uint16, bool) {
+func notifyGroup(n *wire.Notify) (iana.DHGroup, bool) {
 	if len(n.Data) != 2 {
 		return 0, false
 	}
-	return binary.BigEndian.Uint16(n.Data), true
+	return iana.DHGroup(binary.BigEndian.Uint16(n.Data)), true
 }

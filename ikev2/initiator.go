@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
@@ -108,12 +109,12 @@ func (i *Initiator) Start(now time.Time) []Action {
 		sa.fail(err)
 		return i.lineage.flush()
 	}
-	sa.emit(Progress{Exchange: wire.IKE_SA_INIT, Detail: i.cfg.Remote.String()})
+	sa.emit(Progress{Exchange: iana.IKE_SA_INIT, Detail: i.cfg.Remote.String()})
 	i.sendInit(now)
 	return i.lineage.flush()
 }
 
-func (i *Initiator) newDH(group uint16) error {
+func (i *Initiator) newDH(group iana.DHGroup) error {
 	dh, err := ikecrypto.NewDH(group, i.cfg.Rand)
 	i.dh = dh
 	return err
@@ -126,7 +127,7 @@ func (i *Initiator) sendInit(now time.Time) {
 	var ps []wire.Payload
 	if i.cookie != nil {
 		// Section 2.6: the cookie notify comes first.
-		ps = append(ps, &wire.Notify{NotifyType: wire.COOKIE, Data: i.cookie})
+		ps = append(ps, &wire.Notify{NotifyType: iana.COOKIE, Data: i.cookie})
 	}
 	ps = append(ps,
 		&wire.SA{Proposals: i.cfg.IKEProposals},
@@ -141,33 +142,33 @@ func (i *Initiator) sendInit(now time.Time) {
 	}
 	ps = append(ps, natNotifies(sa.spiI, 0, local, sa.remote)...)
 	ps = append(ps,
-		&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
-		&wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)},
+		&wire.Notify{NotifyType: iana.IKEV2_FRAGMENTATION_SUPPORTED},
+		&wire.Notify{NotifyType: iana.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)},
 	)
 	anyConnect := i.cfg.EAP != nil && i.cfg.EAP.Type() == anyconnect.MethodType
 	ps = append(ps, ciscoVendorIDs(i.cfg.CiscoVendorIDs, anyConnect)...)
 	sa.nextID = 0
 	sa.pending = nil
-	sa.request(now, wire.IKE_SA_INIT, ps, i.onInitReply)
+	sa.request(now, iana.IKE_SA_INIT, ps, i.onInitReply)
 	i.msg1 = sa.pending.datagrams[0]
 }
 
 func (i *Initiator) onInitReply(now time.Time, h wire.Header, ps []wire.Payload) {
 	sa := i.sa
-	if n, ok := wire.FindNotify(ps, wire.COOKIE); ok && i.retries < 3 {
+	if n, ok := wire.FindNotify(ps, iana.COOKIE); ok && i.retries < 3 {
 		i.retries++
 		i.cookie = n.Data
 		i.sendInit(now)
 		return
 	}
-	if n, ok := wire.FindNotify(ps, wire.INVALID_KE_PAYLOAD); ok && i.retries < 3 {
+	if n, ok := wire.FindNotify(ps, iana.INVALID_KE_PAYLOAD); ok && i.retries < 3 {
 		g, ok := notifyGroup(n)
 		if !ok || !offersGroup(i.cfg.IKEProposals, g) {
 			sa.fail(fmt.Errorf("%w: the headend wants DH group %d, which we did not offer", ErrProtocol, g))
 			return
 		}
 		i.retries++
-		sa.logf("headend asks for DH group %s", wire.TransformName(wire.TransformDH, g))
+		sa.logf("headend asks for DH group %s", g)
 		if err := i.newDH(g); err != nil {
 			sa.fail(err)
 			return
@@ -176,7 +177,7 @@ func (i *Initiator) onInitReply(now time.Time, h wire.Header, ps []wire.Payload)
 		return
 	}
 	if perr := notifyError(h.Exchange, ps); perr != nil {
-		if perr.Type == wire.NO_PROPOSAL_CHOSEN {
+		if perr.Type == iana.NO_PROPOSAL_CHOSEN {
 			sa.fail(fmt.Errorf("%w (offered IKE %s)", perr, proposalsString(i.cfg.IKEProposals)))
 			return
 		}
@@ -191,9 +192,9 @@ func (i *Initiator) onInitReply(now time.Time, h wire.Header, ps []wire.Payload)
 	i.sendAuth(now)
 }
 
-func offersGroup(ps []wire.Proposal, g uint16) bool {
+func offersGroup(ps []wire.Proposal, g iana.DHGroup) bool {
 	for _, p := range ps {
-		if slices.ContainsFunc(p.Transforms, func(t wire.Transform) bool { return t.Type == wire.TransformDH && t.ID == g }) {
+		if slices.ContainsFunc(p.Transforms, func(t wire.Transform) bool { return t.Type == iana.TransformDH && iana.DHGroup(t.ID) == g }) {
 			return true
 		}
 	}
@@ -244,7 +245,7 @@ func (i *Initiator) initKeys(h wire.Header, ps []wire.Payload) error {
 	if n := weakNames(suite); n != "" {
 		sa.logf("the headend chose a weak suite: %s", n)
 	}
-	_, sa.rfcFrag = wire.FindNotify(ps, wire.IKEV2_FRAGMENTATION_SUPPORTED)
+	_, sa.rfcFrag = wire.FindNotify(ps, iana.IKEV2_FRAGMENTATION_SUPPORTED)
 	for _, v := range wire.FindAll[*wire.VendorID](ps) {
 		switch string(v.Data) {
 		case string(vidCiscoFragmentation):
@@ -267,7 +268,7 @@ func (i *Initiator) initKeys(h wire.Header, ps []wire.Payload) error {
 }
 
 func weakNames(s Suite) string {
-	w := WeakAlgorithms([]wire.Proposal{s.Proposal(1, wire.ProtoIKE, nil)})
+	w := WeakAlgorithms([]wire.Proposal{s.Proposal(1, iana.ProtoIKE, nil)})
 	if len(w) == 0 {
 		return ""
 	}
@@ -306,14 +307,14 @@ func (i *Initiator) responderOctets(idr *wire.IDr) []byte {
 // payload, which asks the responder for EAP (section 2.16).
 func (i *Initiator) sendAuth(now time.Time) {
 	sa := i.sa
-	sa.emit(Progress{Exchange: wire.IKE_AUTH})
+	sa.emit(Progress{Exchange: iana.IKE_AUTH})
 	i.childIn = sa.newSPI()
 	i.offered = childProposals(i.cfg.ESPProposals, i.childIn, false)
 	ps := []wire.Payload{&wire.IDi{ID: i.cfg.Identity}}
 	if i.cfg.Credentials != nil && i.cfg.EAP == nil {
 		ps = append(ps, certPayloads(i.cfg.Credentials.Chain)...)
 	}
-	ps = append(ps, &wire.Notify{NotifyType: wire.INITIAL_CONTACT})
+	ps = append(ps, &wire.Notify{NotifyType: iana.INITIAL_CONTACT})
 	certReq := &wire.CertReq{Encoding: wire.CertX509Signature}
 	for _, h := range i.cfg.CertReq {
 		certReq.Data = append(certReq.Data, h[:]...)
@@ -348,7 +349,7 @@ func (i *Initiator) sendAuth(now time.Time) {
 	if i.cfg.EAP != nil {
 		i.eap = &eap.PeerSession{Identity: i.cfg.EAPIdentity, Method: i.cfg.EAP, IKE: eapBinding{i}}
 	}
-	sa.request(now, wire.IKE_AUTH, ps, i.onAuthReply)
+	sa.request(now, iana.IKE_AUTH, ps, i.onAuthReply)
 }
 
 // eapBinding is what the IKE SA offers the EAP method above it.
@@ -458,7 +459,7 @@ func (i *Initiator) eapResult(now time.Time, resp *eap.Packet, err error) {
 		}
 		auth := ikecrypto.SharedKeyAuth(sa.prf, key, i.initiatorOctets())
 		i.authSent = true
-		sa.request(now, wire.IKE_AUTH, []wire.Payload{&wire.Auth{Method: wire.AuthSharedKeyMIC, Data: auth}}, i.onAuthReply)
+		sa.request(now, iana.IKE_AUTH, []wire.Payload{&wire.Auth{Method: wire.AuthSharedKeyMIC, Data: auth}}, i.onAuthReply)
 		return
 	}
 	b, err := resp.Encode()
@@ -466,7 +467,7 @@ func (i *Initiator) eapResult(now time.Time, resp *eap.Packet, err error) {
 		sa.fail(err)
 		return
 	}
-	sa.request(now, wire.IKE_AUTH, []wire.Payload{&wire.EAP{Data: b}}, i.onAuthReply)
+	sa.request(now, iana.IKE_AUTH, []wire.Payload{&wire.EAP{Data: b}}, i.onAuthReply)
 }
 
 // complete sets up the CHILD SA from the last IKE_AUTH answer.

@@ -3,8 +3,8 @@ package ikev2
 import (
 	"fmt"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // IKEKeys reports an IKE SA's keys, for a key log. It is emitted only when
@@ -21,19 +21,19 @@ func (IKEKeys) isAction() {}
 // decryption table does.
 func (s Suite) WiresharkIKE() (encr, integ string) {
 	switch s.Encr {
-	case wire.ENCR_AES_CBC:
+	case iana.ENCR_AES_CBC:
 		encr = fmt.Sprintf("AES-CBC-%d [RFC3602]", s.KeyBits)
-	case wire.ENCR_AES_GCM_16:
+	case iana.ENCR_AES_GCM_16:
 		encr = fmt.Sprintf("AES-GCM-%d with 16 octet ICV [RFC5282]", s.KeyBits)
-	case wire.ENCR_3DES:
+	case iana.ENCR_3DES:
 		encr = "3DES [RFC2451]"
 	}
-	integ = map[uint16]string{
-		wire.AUTH_NONE:              "NONE [RFC4306]",
-		wire.AUTH_HMAC_SHA1_96:      "HMAC_SHA1_96 [RFC2404]",
-		wire.AUTH_HMAC_SHA2_256_128: "HMAC_SHA2_256_128 [RFC4868]",
-		wire.AUTH_HMAC_SHA2_384_192: "HMAC_SHA2_384_192 [RFC4868]",
-		wire.AUTH_HMAC_SHA2_512_256: "HMAC_SHA2_512_256 [RFC4868]",
+	integ = map[iana.IntegID]string{
+		iana.AUTH_NONE:              "NONE [RFC4306]",
+		iana.AUTH_HMAC_SHA1_96:      "HMAC_SHA1_96 [RFC2404]",
+		iana.AUTH_HMAC_SHA2_256_128: "HMAC_SHA2_256_128 [RFC4868]",
+		iana.AUTH_HMAC_SHA2_384_192: "HMAC_SHA2_384_192 [RFC4868]",
+		iana.AUTH_HMAC_SHA2_512_256: "HMAC_SHA2_512_256 [RFC4868]",
 	}[s.Integ]
 	return encr, integ
 }
@@ -41,15 +41,15 @@ func (s Suite) WiresharkIKE() (encr, integ string) {
 // WiresharkESP names the suite's algorithms as Wireshark's ESP SA table
 // does.
 func (s Suite) WiresharkESP() (encr, integ string) {
-	encr = map[uint16]string{
-		wire.ENCR_AES_CBC: "AES-CBC [RFC3602]", wire.ENCR_AES_GCM_16: "AES-GCM [RFC4106]", wire.ENCR_3DES: "TripleDES-CBC [RFC2451]",
+	encr = map[iana.EncrID]string{
+		iana.ENCR_AES_CBC: "AES-CBC [RFC3602]", iana.ENCR_AES_GCM_16: "AES-GCM [RFC4106]", iana.ENCR_3DES: "TripleDES-CBC [RFC2451]",
 	}[s.Encr]
-	integ = map[uint16]string{
-		wire.AUTH_NONE:              "NULL",
-		wire.AUTH_HMAC_SHA1_96:      "HMAC-SHA-1-96 [RFC2404]",
-		wire.AUTH_HMAC_SHA2_256_128: "HMAC-SHA-256-128 [RFC4868]",
-		wire.AUTH_HMAC_SHA2_384_192: "HMAC-SHA-384-192 [RFC4868]",
-		wire.AUTH_HMAC_SHA2_512_256: "HMAC-SHA-512-256 [RFC4868]",
+	integ = map[iana.IntegID]string{
+		iana.AUTH_NONE:              "NULL",
+		iana.AUTH_HMAC_SHA1_96:      "HMAC-SHA-1-96 [RFC2404]",
+		iana.AUTH_HMAC_SHA2_256_128: "HMAC-SHA-256-128 [RFC4868]",
+		iana.AUTH_HMAC_SHA2_384_192: "HMAC-SHA-384-192 [RFC4868]",
+		iana.AUTH_HMAC_SHA2_512_256: "HMAC-SHA-512-256 [RFC4868]",
 	}[s.Integ]
 	return encr, integ
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -65,7 +66,7 @@ func (l *lineage) promote(sa *ikeSA, now time.Time) {
 // request to us still has SPIr zero.
 func (l *lineage) find(h wire.Header) *ikeSA {
 	for _, sa := range l.sas {
-		if sa.spiI == h.SPIi && (sa.spiR == h.SPIr || (h.Exchange == wire.IKE_SA_INIT && (sa.spiR == 0 || h.SPIr == 0))) {
+		if sa.spiI == h.SPIi && (sa.spiR == h.SPIr || (h.Exchange == iana.IKE_SA_INIT && (sa.spiR == 0 || h.SPIr == 0))) {
 			return sa
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -53,10 +54,10 @@ type ProbeResult struct {
 	Suite Suite
 	// Refused is the error notify the headend answered with, such as
 	// NO_PROPOSAL_CHOSEN.
-	Refused wire.NotifyType
+	Refused iana.NotifyType
 	// AskedGroups are the groups the headend asked for with
 	// INVALID_KE_PAYLOAD (RFC 7296 section 1.2), in order.
-	AskedGroups []uint16
+	AskedGroups []iana.DHGroup
 	// Cookie is whether the headend asked for a cookie (section 2.6).
 	Cookie bool
 }
@@ -96,7 +97,7 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 		return nil, errors.New("ikev2: probe without proposals")
 	}
 	for _, p := range cfg.Proposals {
-		if p.Protocol != wire.ProtoIKE {
+		if p.Protocol != iana.ProtoIKE {
 			return nil, fmt.Errorf("ikev2: probe proposal %d is for %s", p.Number, p.Protocol)
 		}
 	}
@@ -122,7 +123,7 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 }
 
 // build makes the request with a key share in group.
-func (p *Probe) build(group uint16) error {
+func (p *Probe) build(group iana.DHGroup) error {
 	dh, err := ikecrypto.NewDH(group, p.cfg.Rand)
 	if err != nil {
 		return err
@@ -130,7 +131,7 @@ func (p *Probe) build(group uint16) error {
 	p.dh = dh
 	var ps []wire.Payload
 	if p.cookie != nil {
-		ps = append(ps, &wire.Notify{NotifyType: wire.COOKIE, Data: p.cookie})
+		ps = append(ps, &wire.Notify{NotifyType: iana.COOKIE, Data: p.cookie})
 	}
 	ps = append(ps,
 		&wire.SA{Proposals: p.cfg.Proposals},
@@ -138,10 +139,10 @@ func (p *Probe) build(group uint16) error {
 		&wire.Nonce{Data: p.ni},
 	)
 	ps = append(ps, natNotifies(p.spiI, 0, p.cfg.Local, p.cfg.Remote)...)
-	ps = append(ps, &wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
-		&wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)})
+	ps = append(ps, &wire.Notify{NotifyType: iana.IKEV2_FRAGMENTATION_SUPPORTED},
+		&wire.Notify{NotifyType: iana.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)})
 	ps = append(ps, ciscoVendorIDs(p.cfg.AnyConnect, p.cfg.AnyConnect)...)
-	m := &wire.Message{Header: wire.Header{SPIi: p.spiI, Version: wire.Version2, Exchange: wire.IKE_SA_INIT,
+	m := &wire.Message{Header: wire.Header{SPIi: p.spiI, Version: wire.Version2, Exchange: iana.IKE_SA_INIT,
 		Flags: wire.FlagInitiator}, Payloads: ps}
 	p.req, err = m.Encode()
 	return err
@@ -164,11 +165,11 @@ func (p *Probe) Handle(b []byte) (ProbeStep, error) {
 		return ProbeWait, err
 	}
 	h := m.Header
-	if h.Exchange != wire.IKE_SA_INIT || !h.IsResponse() || h.SPIi != p.spiI || h.MessageID != 0 {
+	if h.Exchange != iana.IKE_SA_INIT || !h.IsResponse() || h.SPIi != p.spiI || h.MessageID != 0 {
 		return ProbeWait, fmt.Errorf("not the answer to our IKE_SA_INIT (%s, SPIi %016x, message %d)", h.Exchange, h.SPIi, h.MessageID)
 	}
 	ps := m.Payloads
-	if n, ok := wire.FindNotify(ps, wire.COOKIE); ok {
+	if n, ok := wire.FindNotify(ps, iana.COOKIE); ok {
 		return p.resend(func() error {
 			if len(n.Data) < 1 || len(n.Data) > 64 {
 				return fmt.Errorf("%w: a COOKIE of %d bytes", ErrProtocol, len(n.Data))
@@ -177,7 +178,7 @@ func (p *Probe) Handle(b []byte) (ProbeStep, error) {
 			return p.build(p.dh.Group())
 		})
 	}
-	if n, ok := wire.FindNotify(ps, wire.INVALID_KE_PAYLOAD); ok {
+	if n, ok := wire.FindNotify(ps, iana.INVALID_KE_PAYLOAD); ok {
 		return p.resend(func() error {
 			g, ok := notifyGroup(n)
 			if !ok || !offersGroup(p.cfg.Proposals, g) || g == p.dh.Group() {
@@ -230,6 +231,6 @@ func ProposalValue(s Suite) string {
 }
 
 // GroupName is a DH group's name in proposal-string syntax ("modp1024").
-func GroupName(group uint16) string {
-	return algorithmName(wire.Transform{Type: wire.TransformDH, ID: group})
+func GroupName(group iana.DHGroup) string {
+	return algorithmName(wire.Transform{Type: iana.TransformDH, ID: uint16(group)})
 }

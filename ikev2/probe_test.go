@@ -3,6 +3,7 @@ package ikev2
 import (
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -11,7 +12,7 @@ import (
 func probeServer(t *testing.T, serverIKE, offer string) (ProbeResult, int) {
 	t.Helper()
 	n := newTestNet(t, testOptions{method: "mschapv2", serverIKE: serverIKE, quiet: true})
-	p, err := NewProbe(ProbeConfig{Local: n.cAddr, Remote: n.sAddr, Proposals: mustParse(t, offer, wire.ProtoIKE), AnyConnect: true})
+	p, err := NewProbe(ProbeConfig{Local: n.cAddr, Remote: n.sAddr, Proposals: mustParse(t, offer, iana.ProtoIKE), AnyConnect: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestProbe(t *testing.T) {
 func TestProbeCookie(t *testing.T) {
 	n := newTestNet(t, testOptions{method: "mschapv2", quiet: true})
 	n.server.cfg.CookieThreshold = 0 // every IKE_SA_INIT must carry a cookie
-	p, err := NewProbe(ProbeConfig{Local: n.cAddr, Remote: n.sAddr, Proposals: mustParse(t, DefaultIKEProposals, wire.ProtoIKE)})
+	p, err := NewProbe(ProbeConfig{Local: n.cAddr, Remote: n.sAddr, Proposals: mustParse(t, DefaultIKEProposals, iana.ProtoIKE)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +94,12 @@ func TestProbeCookie(t *testing.T) {
 
 func TestProbeIgnoresOtherDatagrams(t *testing.T) {
 	n := newTestNet(t, testOptions{method: "mschapv2", quiet: true})
-	p, err := NewProbe(ProbeConfig{Local: n.cAddr, Remote: n.sAddr, Proposals: mustParse(t, DefaultIKEProposals, wire.ProtoIKE)})
+	p, err := NewProbe(ProbeConfig{Local: n.cAddr, Remote: n.sAddr, Proposals: mustParse(t, DefaultIKEProposals, iana.ProtoIKE)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := &wire.Message{Header: wire.Header{SPIi: 42, Version: wire.Version2, Exchange: wire.IKE_SA_INIT, Flags: wire.FlagResponse},
-		Payloads: []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}}
+	other := &wire.Message{Header: wire.Header{SPIi: 42, Version: wire.Version2, Exchange: iana.IKE_SA_INIT, Flags: wire.FlagResponse},
+		Payloads: []wire.Payload{&wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN}}}
 	b, _ := other.Encode()
 	for _, d := range [][]byte{b, {1, 2, 3}, p.Request()} {
 		if step, err := p.Handle(d); step != ProbeWait || err == nil {
@@ -114,7 +115,7 @@ func TestProposalValue(t *testing.T) {
 		"aes256gcm16-prfsha256-ecp256":   "aes256gcm16-prfsha256-ecp256",
 		"3des-sha1-prfsha1-modp1024":     "3des-sha1-modp1024",
 	} {
-		suite, err := suiteOf(mustParse(t, s, wire.ProtoIKE)[0])
+		suite, err := suiteOf(mustParse(t, s, iana.ProtoIKE)[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +123,7 @@ func TestProposalValue(t *testing.T) {
 		if v != want {
 			t.Errorf("%s: %s, want %s", s, v, want)
 		}
-		if back, err := suiteOf(mustParse(t, v, wire.ProtoIKE)[0]); err != nil || back != suite {
+		if back, err := suiteOf(mustParse(t, v, iana.ProtoIKE)[0]); err != nil || back != suite {
 			t.Errorf("%s does not parse back to %s: %v %v", v, s, back, err)
 		}
 	}

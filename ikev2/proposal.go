@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -21,42 +22,59 @@ import (
 // (noesn when absent).
 
 type algorithm struct {
-	typ     wire.TransformType
+	typ     iana.TransformType
 	id      uint16
 	keyBits uint16
 	weak    string // why the algorithm is weak, or ""
 }
 
 var algorithms = map[string]algorithm{
-	"aes128":      {wire.TransformENCR, wire.ENCR_AES_CBC, 128, ""},
-	"aes192":      {wire.TransformENCR, wire.ENCR_AES_CBC, 192, ""},
-	"aes256":      {wire.TransformENCR, wire.ENCR_AES_CBC, 256, ""},
-	"aes128gcm16": {wire.TransformENCR, wire.ENCR_AES_GCM_16, 128, ""},
-	"aes192gcm16": {wire.TransformENCR, wire.ENCR_AES_GCM_16, 192, ""},
-	"aes256gcm16": {wire.TransformENCR, wire.ENCR_AES_GCM_16, 256, ""},
-	"3des":        {wire.TransformENCR, wire.ENCR_3DES, 0, "3DES has a 64-bit block (Sweet32)"},
+	"aes128":      encr(iana.ENCR_AES_CBC, 128, ""),
+	"aes192":      encr(iana.ENCR_AES_CBC, 192, ""),
+	"aes256":      encr(iana.ENCR_AES_CBC, 256, ""),
+	"aes128gcm16": encr(iana.ENCR_AES_GCM_16, 128, ""),
+	"aes192gcm16": encr(iana.ENCR_AES_GCM_16, 192, ""),
+	"aes256gcm16": encr(iana.ENCR_AES_GCM_16, 256, ""),
+	"3des":        encr(iana.ENCR_3DES, 0, "3DES has a 64-bit block (Sweet32)"),
 
-	"sha1":   {wire.TransformINTEG, wire.AUTH_HMAC_SHA1_96, 0, ""},
-	"sha256": {wire.TransformINTEG, wire.AUTH_HMAC_SHA2_256_128, 0, ""},
-	"sha384": {wire.TransformINTEG, wire.AUTH_HMAC_SHA2_384_192, 0, ""},
-	"sha512": {wire.TransformINTEG, wire.AUTH_HMAC_SHA2_512_256, 0, ""},
+	"sha1":   integ(iana.AUTH_HMAC_SHA1_96, ""),
+	"sha256": integ(iana.AUTH_HMAC_SHA2_256_128, ""),
+	"sha384": integ(iana.AUTH_HMAC_SHA2_384_192, ""),
+	"sha512": integ(iana.AUTH_HMAC_SHA2_512_256, ""),
 
-	"prfsha1":   {wire.TransformPRF, wire.PRF_HMAC_SHA1, 0, ""},
-	"prfsha256": {wire.TransformPRF, wire.PRF_HMAC_SHA2_256, 0, ""},
-	"prfsha384": {wire.TransformPRF, wire.PRF_HMAC_SHA2_384, 0, ""},
-	"prfsha512": {wire.TransformPRF, wire.PRF_HMAC_SHA2_512, 0, ""},
+	"prfsha1":   prf(iana.PRF_HMAC_SHA1, ""),
+	"prfsha256": prf(iana.PRF_HMAC_SHA2_256, ""),
+	"prfsha384": prf(iana.PRF_HMAC_SHA2_384, ""),
+	"prfsha512": prf(iana.PRF_HMAC_SHA2_512, ""),
 
-	"modp1024":   {wire.TransformDH, wire.DH_MODP1024, 0, "MODP-1024 (group 2) is below 2048 bits"},
-	"modp1536":   {wire.TransformDH, wire.DH_MODP1536, 0, "MODP-1536 (group 5) is below 2048 bits"},
-	"modp2048":   {wire.TransformDH, wire.DH_MODP2048, 0, ""},
-	"modp3072":   {wire.TransformDH, wire.DH_MODP3072, 0, ""},
-	"ecp256":     {wire.TransformDH, wire.DH_ECP256, 0, ""},
-	"ecp384":     {wire.TransformDH, wire.DH_ECP384, 0, ""},
-	"ecp521":     {wire.TransformDH, wire.DH_ECP521, 0, ""},
-	"curve25519": {wire.TransformDH, wire.DH_CURVE25519, 0, ""},
+	"modp1024":   dh(iana.DH_MODP1024, "MODP-1024 (group 2) is below 2048 bits"),
+	"modp1536":   dh(iana.DH_MODP1536, "MODP-1536 (group 5) is below 2048 bits"),
+	"modp2048":   dh(iana.DH_MODP2048, ""),
+	"modp3072":   dh(iana.DH_MODP3072, ""),
+	"ecp256":     dh(iana.DH_ECP256, ""),
+	"ecp384":     dh(iana.DH_ECP384, ""),
+	"ecp521":     dh(iana.DH_ECP521, ""),
+	"curve25519": dh(iana.DH_CURVE25519, ""),
 
-	"esn":   {wire.TransformESN, wire.ESN_YES, 0, ""},
-	"noesn": {wire.TransformESN, wire.ESN_NO, 0, ""},
+	"esn":   esn(iana.ESN_YES, ""),
+	"noesn": esn(iana.ESN_NO, ""),
+}
+
+// The constructors of algorithms, one per transform type.
+func encr(id iana.EncrID, keyBits uint16, weak string) algorithm {
+	return algorithm{iana.TransformENCR, uint16(id), keyBits, weak}
+}
+func integ(id iana.IntegID, weak string) algorithm {
+	return algorithm{iana.TransformINTEG, uint16(id), 0, weak}
+}
+func prf(id iana.PRFID, weak string) algorithm {
+	return algorithm{iana.TransformPRF, uint16(id), 0, weak}
+}
+func dh(id iana.DHGroup, weak string) algorithm {
+	return algorithm{iana.TransformDH, uint16(id), 0, weak}
+}
+func esn(id iana.ESNID, weak string) algorithm {
+	return algorithm{iana.TransformESN, uint16(id), 0, weak}
 }
 
 // aliases are other spellings accepted on input.
@@ -67,11 +85,11 @@ var aliases = map[string]string{
 }
 
 // prfForInteg is the PRF implied by an integrity algorithm in IKE proposals.
-var prfForInteg = map[uint16]uint16{
-	wire.AUTH_HMAC_SHA1_96:      wire.PRF_HMAC_SHA1,
-	wire.AUTH_HMAC_SHA2_256_128: wire.PRF_HMAC_SHA2_256,
-	wire.AUTH_HMAC_SHA2_384_192: wire.PRF_HMAC_SHA2_384,
-	wire.AUTH_HMAC_SHA2_512_256: wire.PRF_HMAC_SHA2_512,
+var prfForInteg = map[iana.IntegID]iana.PRFID{
+	iana.AUTH_HMAC_SHA1_96:      iana.PRF_HMAC_SHA1,
+	iana.AUTH_HMAC_SHA2_256_128: iana.PRF_HMAC_SHA2_256,
+	iana.AUTH_HMAC_SHA2_384_192: iana.PRF_HMAC_SHA2_384,
+	iana.AUTH_HMAC_SHA2_512_256: iana.PRF_HMAC_SHA2_512,
 }
 
 // DefaultIKEProposals and DefaultESPProposals are offered when neither the
@@ -116,8 +134,8 @@ const (
 
 // ParseProposals parses a proposal string for protocol proto (ProtoIKE or
 // ProtoESP) into numbered proposals. The SPI is left for the caller.
-func ParseProposals(s string, proto wire.ProtocolID) ([]wire.Proposal, error) {
-	if proto != wire.ProtoIKE && proto != wire.ProtoESP {
+func ParseProposals(s string, proto iana.ProtocolID) ([]wire.Proposal, error) {
+	if proto != iana.ProtoIKE && proto != iana.ProtoESP {
 		return nil, fmt.Errorf("proposals for protocol %s are not supported", proto)
 	}
 	var out []wire.Proposal
@@ -135,7 +153,7 @@ func ParseProposals(s string, proto wire.ProtocolID) ([]wire.Proposal, error) {
 	return out, nil
 }
 
-func parseProposal(s string, proto wire.ProtocolID) (wire.Proposal, error) {
+func parseProposal(s string, proto iana.ProtocolID) (wire.Proposal, error) {
 	p := wire.Proposal{Protocol: proto}
 	if s == "" {
 		return p, errors.New("empty proposal")
@@ -154,7 +172,7 @@ func parseProposal(s string, proto wire.ProtocolID) (wire.Proposal, error) {
 		}
 		p.Transforms = append(p.Transforms, t)
 	}
-	has := func(tt wire.TransformType) bool {
+	has := func(tt iana.TransformType) bool {
 		return slices.ContainsFunc(p.Transforms, func(t wire.Transform) bool { return t.Type == tt })
 	}
 	aead, cbc := countEncr(p.Transforms)
@@ -165,35 +183,35 @@ func parseProposal(s string, proto wire.ProtocolID) (wire.Proposal, error) {
 		// RFC 7296 section 3.3: combined-mode and other ciphers go in
 		// separate proposals, since integrity applies to only one kind.
 		return p, errors.New("AEAD and non-AEAD ciphers must be in separate proposals")
-	case aead > 0 && has(wire.TransformINTEG):
+	case aead > 0 && has(iana.TransformINTEG):
 		return p, errors.New("an AEAD cipher takes no integrity algorithm")
-	case cbc > 0 && !has(wire.TransformINTEG):
+	case cbc > 0 && !has(iana.TransformINTEG):
 		return p, errors.New("no integrity algorithm")
 	}
 	switch proto {
-	case wire.ProtoIKE:
-		if has(wire.TransformESN) {
+	case iana.ProtoIKE:
+		if has(iana.TransformESN) {
 			return p, errors.New("esn applies to ESP only")
 		}
-		if !has(wire.TransformPRF) {
+		if !has(iana.TransformPRF) {
 			if aead > 0 {
 				return p, errors.New("an AEAD proposal needs a prf (e.g. prfsha256)")
 			}
 			for _, t := range p.Transforms {
-				if t.Type == wire.TransformINTEG {
-					p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformPRF, ID: prfForInteg[t.ID]})
+				if t.Type == iana.TransformINTEG {
+					p.Transforms = append(p.Transforms, wire.Transform{Type: iana.TransformPRF, ID: uint16(prfForInteg[iana.IntegID(t.ID)])})
 				}
 			}
 		}
-		if !has(wire.TransformDH) {
+		if !has(iana.TransformDH) {
 			return p, errors.New("no Diffie-Hellman group")
 		}
-	case wire.ProtoESP:
-		if has(wire.TransformPRF) {
+	case iana.ProtoESP:
+		if has(iana.TransformPRF) {
 			return p, errors.New("a prf applies to IKE only")
 		}
-		if !has(wire.TransformESN) {
-			p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformESN, ID: wire.ESN_NO})
+		if !has(iana.TransformESN) {
+			p.Transforms = append(p.Transforms, wire.Transform{Type: iana.TransformESN, ID: uint16(iana.ESN_NO)})
 		}
 	}
 	// Canonical order: ENCR, PRF, INTEG, DH, ESN (stable within a type).
@@ -203,8 +221,8 @@ func parseProposal(s string, proto wire.ProtocolID) (wire.Proposal, error) {
 
 func countEncr(ts []wire.Transform) (aead, other int) {
 	for _, t := range ts {
-		if t.Type == wire.TransformENCR {
-			if isAEAD(t.ID) {
+		if t.Type == iana.TransformENCR {
+			if isAEAD(iana.EncrID(t.ID)) {
 				aead++
 			} else {
 				other++
@@ -214,10 +232,10 @@ func countEncr(ts []wire.Transform) (aead, other int) {
 	return aead, other
 }
 
-func isAEAD(encr uint16) bool {
+func isAEAD(encr iana.EncrID) bool {
 	switch encr {
-	case wire.ENCR_AES_GCM_8, wire.ENCR_AES_GCM_12, wire.ENCR_AES_GCM_16,
-		wire.ENCR_AES_CCM_8, wire.ENCR_AES_CCM_12, wire.ENCR_AES_CCM_16, wire.ENCR_CHACHA20_POLY1305:
+	case iana.ENCR_AES_GCM_8, iana.ENCR_AES_GCM_12, iana.ENCR_AES_GCM_16,
+		iana.ENCR_AES_CCM_8, iana.ENCR_AES_CCM_12, iana.ENCR_AES_CCM_16, iana.ENCR_CHACHA20_POLY1305:
 		return true
 	}
 	return false
@@ -251,11 +269,11 @@ func WeakAlgorithms(ps []wire.Proposal) []string {
 // Suite is one negotiated set of algorithms: a proposal with exactly one
 // transform of each type.
 type Suite struct {
-	Encr    uint16
+	Encr    iana.EncrID
 	KeyBits uint16
-	Integ   uint16 // AUTH_NONE with an AEAD cipher
-	PRF     uint16 // IKE only
-	DH      uint16 // DH_NONE when absent (ESP without PFS)
+	Integ   iana.IntegID // AUTH_NONE with an AEAD cipher
+	PRF     iana.PRFID   // IKE only
+	DH      iana.DHGroup // DH_NONE when absent (ESP without PFS)
 	ESN     bool
 }
 
@@ -266,34 +284,34 @@ func (s Suite) AEAD() bool { return isAEAD(s.Encr) }
 // more than one transform, which a chosen proposal never may.
 func suiteOf(p wire.Proposal) (Suite, error) {
 	var s Suite
-	seen := map[wire.TransformType]bool{}
+	seen := map[iana.TransformType]bool{}
 	for _, t := range p.Transforms {
 		if seen[t.Type] {
 			return s, fmt.Errorf("proposal %d has more than one %s transform", p.Number, t.Type)
 		}
 		seen[t.Type] = true
 		switch t.Type {
-		case wire.TransformENCR:
-			s.Encr, s.KeyBits = t.ID, t.KeyLength
-		case wire.TransformINTEG:
-			s.Integ = t.ID
-		case wire.TransformPRF:
-			s.PRF = t.ID
-		case wire.TransformDH:
-			s.DH = t.ID
-		case wire.TransformESN:
-			s.ESN = t.ID == wire.ESN_YES
+		case iana.TransformENCR:
+			s.Encr, s.KeyBits = iana.EncrID(t.ID), t.KeyLength
+		case iana.TransformINTEG:
+			s.Integ = iana.IntegID(t.ID)
+		case iana.TransformPRF:
+			s.PRF = iana.PRFID(t.ID)
+		case iana.TransformDH:
+			s.DH = iana.DHGroup(t.ID)
+		case iana.TransformESN:
+			s.ESN = iana.ESNID(t.ID) == iana.ESN_YES
 		default:
 			return s, fmt.Errorf("proposal %d has unknown transform type %d", p.Number, t.Type)
 		}
 	}
-	if !seen[wire.TransformENCR] {
+	if !seen[iana.TransformENCR] {
 		return s, fmt.Errorf("proposal %d has no encryption transform", p.Number)
 	}
-	if !s.AEAD() && !seen[wire.TransformINTEG] {
+	if !s.AEAD() && !seen[iana.TransformINTEG] {
 		return s, fmt.Errorf("proposal %d has no integrity transform", p.Number)
 	}
-	if p.Protocol == wire.ProtoIKE && (!seen[wire.TransformPRF] || !seen[wire.TransformDH]) {
+	if p.Protocol == iana.ProtoIKE && (!seen[iana.TransformPRF] || !seen[iana.TransformDH]) {
 		return s, fmt.Errorf("IKE proposal %d lacks a PRF or DH transform", p.Number)
 	}
 	return s, nil
@@ -303,12 +321,12 @@ func suiteOf(p wire.Proposal) (Suite, error) {
 func (s Suite) String() string {
 	var parts []string
 	for _, want := range []wire.Transform{
-		{Type: wire.TransformENCR, ID: s.Encr, KeyLength: s.KeyBits},
-		{Type: wire.TransformINTEG, ID: s.Integ},
-		{Type: wire.TransformPRF, ID: s.PRF},
-		{Type: wire.TransformDH, ID: s.DH},
+		{Type: iana.TransformENCR, ID: uint16(s.Encr), KeyLength: s.KeyBits},
+		{Type: iana.TransformINTEG, ID: uint16(s.Integ)},
+		{Type: iana.TransformPRF, ID: uint16(s.PRF)},
+		{Type: iana.TransformDH, ID: uint16(s.DH)},
 	} {
-		if want.ID == 0 && want.Type != wire.TransformENCR {
+		if want.ID == 0 && want.Type != iana.TransformENCR {
 			continue
 		}
 		parts = append(parts, algorithmName(want))
@@ -329,24 +347,24 @@ func algorithmName(t wire.Transform) string {
 }
 
 // Proposal returns s as a single-choice proposal.
-func (s Suite) Proposal(number uint8, proto wire.ProtocolID, spi []byte) wire.Proposal {
+func (s Suite) Proposal(number uint8, proto iana.ProtocolID, spi []byte) wire.Proposal {
 	p := wire.Proposal{Number: number, Protocol: proto, SPI: spi}
-	p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformENCR, ID: s.Encr, KeyLength: s.KeyBits})
-	if proto == wire.ProtoIKE {
-		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformPRF, ID: s.PRF})
+	p.Transforms = append(p.Transforms, wire.Transform{Type: iana.TransformENCR, ID: uint16(s.Encr), KeyLength: s.KeyBits})
+	if proto == iana.ProtoIKE {
+		p.Transforms = append(p.Transforms, wire.Transform{Type: iana.TransformPRF, ID: uint16(s.PRF)})
 	}
-	if s.Integ != wire.AUTH_NONE {
-		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformINTEG, ID: s.Integ})
+	if s.Integ != iana.AUTH_NONE {
+		p.Transforms = append(p.Transforms, wire.Transform{Type: iana.TransformINTEG, ID: uint16(s.Integ)})
 	}
-	if s.DH != wire.DH_NONE {
-		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformDH, ID: s.DH})
+	if s.DH != iana.DH_NONE {
+		p.Transforms = append(p.Transforms, wire.Transform{Type: iana.TransformDH, ID: uint16(s.DH)})
 	}
-	if proto == wire.ProtoESP {
-		esn := wire.ESN_NO
+	if proto == iana.ProtoESP {
+		esn := iana.ESN_NO
 		if s.ESN {
-			esn = wire.ESN_YES
+			esn = iana.ESN_YES
 		}
-		p.Transforms = append(p.Transforms, wire.Transform{Type: wire.TransformESN, ID: esn})
+		p.Transforms = append(p.Transforms, wire.Transform{Type: iana.TransformESN, ID: uint16(esn)})
 	}
 	return p
 }
@@ -376,8 +394,8 @@ func selectProposal(offered, local []wire.Proposal) (wire.Proposal, error) {
 
 func intersect(o, l wire.Proposal) (wire.Proposal, bool) {
 	chosen := wire.Proposal{Number: o.Number, Protocol: o.Protocol, SPI: o.SPI}
-	types := func(p wire.Proposal) []wire.TransformType {
-		var ts []wire.TransformType
+	types := func(p wire.Proposal) []iana.TransformType {
+		var ts []iana.TransformType
 		for _, t := range p.Transforms {
 			if !slices.Contains(ts, t.Type) {
 				ts = append(ts, t.Type)

@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
-func mustParse(t *testing.T, s string, proto wire.ProtocolID) []wire.Proposal {
+func mustParse(t *testing.T, s string, proto iana.ProtocolID) []wire.Proposal {
 	t.Helper()
 	ps, err := ParseProposals(s, proto)
 	if err != nil {
@@ -19,7 +20,7 @@ func mustParse(t *testing.T, s string, proto wire.ProtocolID) []wire.Proposal {
 }
 
 func TestParseProposals(t *testing.T) {
-	ps := mustParse(t, "aes192-sha1-modp1024, aes256gcm16-prfsha384-ecp384", wire.ProtoIKE)
+	ps := mustParse(t, "aes192-sha1-modp1024, aes256gcm16-prfsha384-ecp384", iana.ProtoIKE)
 	if len(ps) != 2 || ps[0].Number != 1 || ps[1].Number != 2 {
 		t.Fatalf("got %v", ps)
 	}
@@ -29,15 +30,15 @@ func TestParseProposals(t *testing.T) {
 	if got := ps[1].String(); got != "IKE:ENCR_AES_GCM_16_256/PRF_HMAC_SHA2_384/DH_ECP_384" {
 		t.Errorf("AEAD proposal: %s", got)
 	}
-	esp := mustParse(t, "aes256-sha1", wire.ProtoESP)
+	esp := mustParse(t, "aes256-sha1", iana.ProtoESP)
 	if got := esp[0].String(); got != "ESP:ENCR_AES_CBC_256/INTEG_HMAC_SHA1_96/ESN_NO_ESN" {
 		t.Errorf("ESP proposal: %s", got)
 	}
 	for _, s := range []string{DefaultIKEProposals} {
-		mustParse(t, s, wire.ProtoIKE)
+		mustParse(t, s, iana.ProtoIKE)
 	}
-	mustParse(t, DefaultESPProposals, wire.ProtoESP)
-	if w := WeakAlgorithms(mustParse(t, DefaultIKEProposals, wire.ProtoIKE)); len(w) != 0 {
+	mustParse(t, DefaultESPProposals, iana.ProtoESP)
+	if w := WeakAlgorithms(mustParse(t, DefaultIKEProposals, iana.ProtoIKE)); len(w) != 0 {
 		t.Errorf("defaults contain weak algorithms: %v", w)
 	}
 	if w := WeakAlgorithms(ps); len(w) != 1 || !strings.Contains(w[0], "MODP-1024") {
@@ -57,19 +58,19 @@ func TestParseProposalErrors(t *testing.T) {
 		"sha256-modp2048":                    "no encryption",
 		"aes256-aes256-sha1-modp2048":        "given twice",
 	} {
-		_, err := ParseProposals(s, wire.ProtoIKE)
+		_, err := ParseProposals(s, iana.ProtoIKE)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", s, err, want)
 		}
 	}
-	if _, err := ParseProposals("aes256-sha1-prfsha1", wire.ProtoESP); err == nil {
+	if _, err := ParseProposals("aes256-sha1-prfsha1", iana.ProtoESP); err == nil {
 		t.Error("prf in ESP accepted")
 	}
 }
 
 func TestSelectAndCheck(t *testing.T) {
-	offered := mustParse(t, "aes256gcm16-prfsha384-ecp384,aes128-aes256-sha256-sha1-modp2048-ecp256", wire.ProtoIKE)
-	local := mustParse(t, "aes256-sha1-ecp256,aes192-sha1-modp1024", wire.ProtoIKE)
+	offered := mustParse(t, "aes256gcm16-prfsha384-ecp384,aes128-aes256-sha256-sha1-modp2048-ecp256", iana.ProtoIKE)
+	local := mustParse(t, "aes256-sha1-ecp256,aes192-sha1-modp1024", iana.ProtoIKE)
 	chosen, err := selectProposal(offered, local)
 	if err != nil {
 		t.Fatal(err)
@@ -81,12 +82,12 @@ func TestSelectAndCheck(t *testing.T) {
 	if chosen.Number != 2 || suite.String() != "aes256-sha1-prfsha1-ecp256" {
 		t.Fatalf("chose %d %s", chosen.Number, suite)
 	}
-	if _, err := selectProposal(offered, mustParse(t, "aes192-sha1-modp1024", wire.ProtoIKE)); !errors.Is(err, errNoProposalChosen) {
+	if _, err := selectProposal(offered, mustParse(t, "aes192-sha1-modp1024", iana.ProtoIKE)); !errors.Is(err, errNoProposalChosen) {
 		t.Fatalf("got %v", err)
 	}
 	// A responder that answers with something not offered is caught.
 	bad := chosen
-	bad.Transforms = append([]wire.Transform{{Type: wire.TransformENCR, ID: wire.ENCR_3DES}}, chosen.Transforms[1:]...)
+	bad.Transforms = append([]wire.Transform{{Type: iana.TransformENCR, ID: uint16(iana.ENCR_3DES)}}, chosen.Transforms[1:]...)
 	if _, err := checkChosen(offered, bad); err == nil {
 		t.Fatal("3DES was not offered but was accepted")
 	}
@@ -105,12 +106,12 @@ func TestSelectAndCheck(t *testing.T) {
 func TestSuiteProposalRoundTrip(t *testing.T) {
 	for _, c := range []struct {
 		s     string
-		proto wire.ProtocolID
+		proto iana.ProtocolID
 	}{
-		{"aes256gcm16-prfsha384-ecp384", wire.ProtoIKE},
-		{"aes192-sha1-prfsha1-modp1024", wire.ProtoIKE},
-		{"aes256-sha256-ecp256-esn", wire.ProtoESP},
-		{"aes128gcm16", wire.ProtoESP},
+		{"aes256gcm16-prfsha384-ecp384", iana.ProtoIKE},
+		{"aes192-sha1-prfsha1-modp1024", iana.ProtoIKE},
+		{"aes256-sha256-ecp256-esn", iana.ProtoESP},
+		{"aes128gcm16", iana.ProtoESP},
 	} {
 		p := mustParse(t, c.s, c.proto)[0]
 		s, err := suiteOf(p)

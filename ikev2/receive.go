@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -59,7 +60,7 @@ type inbound struct {
 // exchange logic: a fragment that does not complete a message, a
 // retransmitted request (answered from the cache), or something to drop.
 func (sa *ikeSA) receive(now time.Time, d received) *inbound {
-	if d.msg.NextPayload == wire.PayloadCiscoFragment {
+	if d.msg.NextPayload == iana.PayloadCiscoFragment {
 		whole, ok := sa.joinCisco(now, d)
 		if !ok {
 			return nil
@@ -93,7 +94,7 @@ func (sa *ikeSA) joinCisco(now time.Time, d received) (received, bool) {
 		return received{}, false
 	}
 	w, ok := decodeDatagram(d.from, d.encap, whole, sa.logf)
-	if !ok || w.msg.NextPayload == wire.PayloadCiscoFragment {
+	if !ok || w.msg.NextPayload == iana.PayloadCiscoFragment {
 		return received{}, false // a fragment inside a fragment: drop
 	}
 	return w, true
@@ -128,7 +129,7 @@ func (sa *ikeSA) inWindow(d received) bool {
 // are handled as section 2.21 says.
 func (sa *ikeSA) open(now time.Time, d received) *inbound {
 	h, m := d.msg.Header, d.msg
-	if h.Exchange == wire.IKE_SA_INIT {
+	if h.Exchange == iana.IKE_SA_INIT {
 		if sa.prot != nil {
 			return nil // a late IKE_SA_INIT retransmission
 		}
@@ -163,14 +164,14 @@ func (sa *ikeSA) open(now time.Time, d received) *inbound {
 	switch {
 	case errors.As(err, &uc) && !h.IsResponse():
 		sa.peerNext++
-		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: wire.UNSUPPORTED_CRITICAL_PAYLOAD, Data: []byte{byte(uc.Type)}}})
+		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: iana.UNSUPPORTED_CRITICAL_PAYLOAD, Data: []byte{byte(uc.Type)}}})
 		return nil
 	case errors.Is(err, ikecrypto.ErrIntegrity), errors.Is(err, ikecrypto.ErrMalformed):
 		sa.logf("dropping %s: %v", &h, err) // section 2.21.2: drop silently
 		return nil
 	case err != nil && !h.IsResponse():
 		sa.peerNext++
-		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}})
+		sa.respond(h, []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}})
 		return nil
 	case err != nil:
 		sa.fail(fmt.Errorf("%w: malformed %s: %v", ErrProtocol, &h, err))
@@ -184,7 +185,7 @@ func (sa *ikeSA) open(now time.Time, d received) *inbound {
 // follows the peer's address and port as the NAT changes them, and moves
 // to UDP encapsulation when the peer does (never back).
 func (sa *ikeSA) followPeer(d received) {
-	if !sa.follow || d.msg.Exchange == wire.IKE_SA_INIT || !(d.encap || !sa.natt) || (d.from == sa.remote && d.encap == sa.natt) {
+	if !sa.follow || d.msg.Exchange == iana.IKE_SA_INIT || !(d.encap || !sa.natt) || (d.from == sa.remote && d.encap == sa.natt) {
 		return
 	}
 	sa.logf("peer moved from %s to %s (NAT-T %v)", sa.remote, d.from, d.encap)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -23,11 +24,11 @@ func TestDecodeOncePerDatagram(t *testing.T) {
 		o.fragSize = 600 // the headend's certificate chain needs several fragments
 		n := newTestNet(t, o)
 		delivered := map[string]int{}
-		fragments := map[wire.PayloadType]int{}
+		fragments := map[iana.PayloadType]int{}
 		sent := 0
 		n.drop = func(d datagram) bool {
 			delivered[string(d.data)]++
-			fragments[wire.PayloadType(d.data[16])]++
+			fragments[iana.PayloadType(d.data[16])]++
 			return false
 		}
 		n.dup = func(d datagram) bool {
@@ -60,14 +61,14 @@ func TestDecodeOncePerDatagram(t *testing.T) {
 				}
 				continue
 			}
-			if !cisco || wire.PayloadType(b[16]) != wire.PayloadSK {
+			if !cisco || iana.PayloadType(b[16]) != iana.PayloadSK {
 				t.Errorf("cisco=%v: decoded %d bytes that were never delivered", cisco, len(b))
 			}
 			joined += got
 		}
-		want := wire.PayloadSKF
+		want := iana.PayloadSKF
 		if cisco {
-			want = wire.PayloadCiscoFragment
+			want = iana.PayloadCiscoFragment
 			if joined == 0 {
 				t.Errorf("no Cisco-fragmented message was joined")
 			}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/recorded"
@@ -34,7 +35,7 @@ func openSession(t *testing.T, s *recorded.Session) (Suite, []openedMessage) {
 		if err != nil {
 			t.Fatalf("%s frame %d: %v", s.Name, d.Frame, err)
 		}
-		if m.Exchange == wire.IKE_SA_INIT {
+		if m.Exchange == iana.IKE_SA_INIT {
 			if m.IsResponse() {
 				sa, ok := wire.Find[*wire.SA](m.Payloads)
 				if !ok || len(sa.Proposals) != 1 {
@@ -61,7 +62,7 @@ func openSession(t *testing.T, s *recorded.Session) (Suite, []openedMessage) {
 			p, slot = asResponder, 1
 		}
 		var inner []byte
-		var first wire.PayloadType
+		var first iana.PayloadType
 		switch last := m.Payloads[len(m.Payloads)-1].(type) {
 		case *wire.Encrypted:
 			first = last.NextPayload
@@ -105,7 +106,7 @@ func TestRecordedSessionsDecrypt(t *testing.T) {
 			if len(msgs) < 10 {
 				t.Fatalf("only %d messages opened", len(msgs))
 			}
-			counts := map[wire.PayloadType]int{}
+			counts := map[iana.PayloadType]int{}
 			for _, m := range msgs {
 				for _, p := range m.payloads {
 					counts[p.Type()]++
@@ -122,9 +123,9 @@ func TestRecordedSessionsDecrypt(t *testing.T) {
 			// The session holds the exchange the README describes: IDs,
 			// a certificate that needed two RFC 7383 fragments, EAP rounds,
 			// AUTH, CP, traffic selectors and a Delete.
-			for typ, want := range map[wire.PayloadType]int{
-				wire.PayloadIDi: 1, wire.PayloadIDr: 1, wire.PayloadCERT: 1, wire.PayloadAUTH: 3,
-				wire.PayloadEAP: 7, wire.PayloadCP: 2, wire.PayloadTSi: 2, wire.PayloadTSr: 2, wire.PayloadDelete: 1,
+			for typ, want := range map[iana.PayloadType]int{
+				iana.PayloadIDi: 1, iana.PayloadIDr: 1, iana.PayloadCERT: 1, iana.PayloadAUTH: 3,
+				iana.PayloadEAP: 7, iana.PayloadCP: 2, iana.PayloadTSi: 2, iana.PayloadTSr: 2, iana.PayloadDelete: 1,
 			} {
 				if counts[typ] < want {
 					t.Errorf("%d %s payloads, want at least %d", counts[typ], typ, want)

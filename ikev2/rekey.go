@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -63,8 +64,8 @@ func (sa *ikeSA) rekeyIKE(now time.Time) {
 	}
 	ni := sa.nonce()
 	ps := []wire.Payload{&wire.SA{Proposals: offered}, &wire.Nonce{Data: ni}, &wire.KE{Group: dh.Group(), Data: dh.PublicValue()}}
-	sa.emit(Progress{Exchange: wire.CREATE_CHILD_SA, Detail: "IKE SA"})
-	sa.request(now, wire.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
+	sa.emit(Progress{Exchange: iana.CREATE_CHILD_SA, Detail: "IKE SA"})
+	sa.request(now, iana.CREATE_CHILD_SA, ps, func(now time.Time, h wire.Header, rps []wire.Payload) {
 		if sa.state == stateRekeying {
 			sa.state = stateEstablished
 		}
@@ -73,7 +74,7 @@ func (sa *ikeSA) rekeyIKE(now time.Time) {
 				sa.adopt(now, sa.peerNew) // the peer's simultaneous rekey stands
 				return
 			}
-			if n, ok := wire.FindNotify(rps, wire.INVALID_KE_PAYLOAD); ok {
+			if n, ok := wire.FindNotify(rps, iana.INVALID_KE_PAYLOAD); ok {
 				if g, ok := notifyGroup(n); ok {
 					sa.logf("peer wants group %d for the IKE SA rekey", g)
 				}
@@ -148,30 +149,30 @@ func (sa *ikeSA) answerIKERekey(now time.Time, ps []wire.Payload, saP *wire.SA) 
 	local := sa.c.IKEProposals
 	chosen, err := selectProposal(saP.Proposals, local)
 	if err != nil || len(chosen.SPI) != 8 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN}}
 	}
 	suite, _ := suiteOf(chosen)
 	ke, ok := wire.Find[*wire.KE](ps)
 	n, ok2 := wire.Find[*wire.Nonce](ps)
 	if !ok || !ok2 || len(n.Data) < 16 || len(n.Data) > 256 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}}
 	}
 	if ke.Group != suite.DH {
 		return []wire.Payload{invalidKE(suite.DH)}
 	}
 	dh, err := ikecrypto.NewDH(suite.DH, sa.c.Rand)
 	if err != nil {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN}}
 	}
 	gir, err := dh.SharedSecret(ke.Data)
 	if err != nil {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}}
 	}
 	spiR := sa.newIKESPI()
 	nr := sa.nonce()
 	next := sa.successor(false, binary.BigEndian.Uint64(chosen.SPI), spiR, now)
 	if err := sa.rekeyKeys(next, suite, gir, n.Data, nr); err != nil {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}
+		return []wire.Payload{&wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN}}
 	}
 	if sa.state == stateRekeying {
 		// Simultaneous rekey: settled when our own answer arrives.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
@@ -182,7 +183,7 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 		return nil
 	}
 	h := &d.msg.Header
-	if h.Exchange == wire.IKE_SA_INIT && !h.IsResponse() && h.SPIr == 0 {
+	if h.Exchange == iana.IKE_SA_INIT && !h.IsResponse() && h.SPIr == 0 {
 		sess := s.handleInit(now, d)
 		if sess == nil {
 			return s.flush(&clientSession{}) // only stateless answers
@@ -246,7 +247,7 @@ func (s *Server) cookie(ni []byte, from netip.AddrPort, spiI uint64) []byte {
 
 // reject answers an IKE_SA_INIT without keeping state (section 2.6, 1.3).
 func (s *Server) reject(from netip.AddrPort, h wire.Header, n *wire.Notify) {
-	resp := &wire.Message{Header: wire.Header{SPIi: h.SPIi, Version: wire.Version2, Exchange: wire.IKE_SA_INIT,
+	resp := &wire.Message{Header: wire.Header{SPIi: h.SPIi, Version: wire.Version2, Exchange: iana.IKE_SA_INIT,
 		Flags: wire.FlagResponse}, Payloads: []wire.Payload{n}}
 	if b, err := resp.Encode(); err == nil {
 		s.out = append(s.out, Send{To: from, Datagrams: [][]byte{b}})
@@ -275,7 +276,7 @@ func (s *Server) handleInit(now time.Time, d received) *clientSession {
 	}
 	nonce, ok := wire.Find[*wire.Nonce](m.Payloads)
 	if !ok || len(nonce.Data) < 16 || len(nonce.Data) > 256 {
-		s.reject(from, h, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
+		s.reject(from, h, &wire.Notify{NotifyType: iana.INVALID_SYNTAX})
 		return nil
 	}
 	halfOpen := s.halfOpenCount()
@@ -285,19 +286,19 @@ func (s *Server) handleInit(now time.Time, d received) *clientSession {
 	}
 	if halfOpen >= s.cfg.CookieThreshold {
 		want := s.cookie(nonce.Data, from, h.SPIi)
-		if n, ok := wire.FindNotify(m.Payloads, wire.COOKIE); !ok || !hmac.Equal(n.Data, want) {
-			s.reject(from, h, &wire.Notify{NotifyType: wire.COOKIE, Data: want})
+		if n, ok := wire.FindNotify(m.Payloads, iana.COOKIE); !ok || !hmac.Equal(n.Data, want) {
+			s.reject(from, h, &wire.Notify{NotifyType: iana.COOKIE, Data: want})
 			return nil
 		}
 	}
 	saP, ok := wire.Find[*wire.SA](m.Payloads)
 	if !ok {
-		s.reject(from, h, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
+		s.reject(from, h, &wire.Notify{NotifyType: iana.INVALID_SYNTAX})
 		return nil
 	}
 	chosen, err := selectProposal(saP.Proposals, s.cfg.IKEProposals)
 	if err != nil {
-		s.reject(from, h, &wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN})
+		s.reject(from, h, &wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN})
 		return nil
 	}
 	suite, _ := suiteOf(chosen)
@@ -340,7 +341,7 @@ func (sess *clientSession) answerInit(now time.Time, m *wire.Message, chosen wir
 	}
 	gir, err := dh.SharedSecret(ke.Data)
 	if err != nil {
-		sess.srv.reject(sa.remote, m.Header, &wire.Notify{NotifyType: wire.INVALID_SYNTAX})
+		sess.srv.reject(sa.remote, m.Header, &wire.Notify{NotifyType: iana.INVALID_SYNTAX})
 		return err
 	}
 	sess.nr = sa.nonce()
@@ -350,7 +351,7 @@ func (sess *clientSession) answerInit(now time.Time, m *wire.Message, chosen wir
 	if err := sa.setKeys(suite, ikecrypto.SKEYSEED(sa.prf, sess.ni, sess.nr, gir), sess.ni, sess.nr); err != nil {
 		return err
 	}
-	_, clientFrag := wire.FindNotify(m.Payloads, wire.IKEV2_FRAGMENTATION_SUPPORTED)
+	_, clientFrag := wire.FindNotify(m.Payloads, iana.IKEV2_FRAGMENTATION_SUPPORTED)
 	sa.rfcFrag = clientFrag
 	for _, v := range wire.FindAll[*wire.VendorID](m.Payloads) {
 		switch string(v.Data) {
@@ -381,9 +382,9 @@ func (sess *clientSession) answerInit(now time.Time, m *wire.Message, chosen wir
 	ps = append(ps, natNotifies(sa.spiI, sa.spiR, local, sa.remote)...)
 	ps = append(ps, &wire.CertReq{Encoding: wire.CertX509Signature})
 	if clientFrag {
-		ps = append(ps, &wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED})
+		ps = append(ps, &wire.Notify{NotifyType: iana.IKEV2_FRAGMENTATION_SUPPORTED})
 	}
-	ps = append(ps, &wire.Notify{NotifyType: wire.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)})
+	ps = append(ps, &wire.Notify{NotifyType: iana.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)})
 	ps = append(ps, ciscoVendorIDs(cfg.CiscoVendorIDs, false)...)
 	sa.peerNext = 1
 	sa.respond(m.Header, ps)

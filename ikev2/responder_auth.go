@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
@@ -26,15 +27,15 @@ func (sess *clientSession) eapClient(identity string) EAPClient {
 }
 
 func authFailed() []wire.Payload {
-	return []wire.Payload{&wire.Notify{NotifyType: wire.AUTHENTICATION_FAILED}}
+	return []wire.Payload{&wire.Notify{NotifyType: iana.AUTHENTICATION_FAILED}}
 }
 
 // handleAuth answers IKE_AUTH requests (RFC 7296 sections 1.2 and 2.16).
 // A failure answers AUTHENTICATION_FAILED and ends the SA once sent.
 func (sess *clientSession) handleAuth(now time.Time, h wire.Header, ps []wire.Payload) ([]wire.Payload, error) {
 	sa, cfg := sess.sa, &sess.srv.cfg
-	if h.Exchange != wire.IKE_AUTH {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}, nil
+	if h.Exchange != iana.IKE_AUTH {
+		return []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}}, nil
 	}
 	out, err := sess.auth1(now, ps)
 	if err != nil {
@@ -75,7 +76,7 @@ func (sess *clientSession) auth1(now time.Time, ps []wire.Payload) ([]wire.Paylo
 	saP, ok2 := wire.Find[*wire.SA](ps)
 	tsi, tsr, ok3 := selectors(ps)
 	if !ok || !ok2 || !ok3 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INVALID_SYNTAX}}, errors.New("IKE_AUTH without IDi, SA or traffic selectors")
+		return []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_SYNTAX}}, errors.New("IKE_AUTH without IDi, SA or traffic selectors")
 	}
 	sess.idi, sess.offered, sess.tsi, sess.tsr = idi.ID, saP, tsi, tsr
 	ourAuth, err := signAuth(cfg.Rand, cfg.Credentials, sa.prf, sess.hashes, sa.ciscoPeer, sess.responderOctets())
@@ -171,7 +172,7 @@ func (sess *clientSession) finish(now time.Time, out []wire.Payload) ([]wire.Pay
 	local := childProposals(cfg.ESPProposals, 0, false)
 	chosen, err := selectProposal(sess.offered.Proposals, local)
 	if err != nil || len(chosen.SPI) != 4 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.NO_PROPOSAL_CHOSEN}}, fmt.Errorf("CHILD SA: %v", errNoProposalChosen)
+		return []wire.Payload{&wire.Notify{NotifyType: iana.NO_PROPOSAL_CHOSEN}}, fmt.Errorf("CHILD SA: %v", errNoProposalChosen)
 	}
 	suite, _ := suiteOf(chosen)
 	info := ClientInfo{Remote: sa.remote, ID: sess.idi, User: sess.user}
@@ -180,7 +181,7 @@ func (sess *clientSession) finish(now time.Time, out []wire.Payload) ([]wire.Pay
 	}
 	lease, err := cfg.Assign(info)
 	if err != nil {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.INTERNAL_ADDRESS_FAILURE}}, err
+		return []wire.Payload{&wire.Notify{NotifyType: iana.INTERNAL_ADDRESS_FAILURE}}, err
 	}
 	sess.lease = lease
 	lc := lease.Config
@@ -196,7 +197,7 @@ func (sess *clientSession) finish(now time.Time, out []wire.Payload) ([]wire.Pay
 	}
 	c.TSi, c.TSr = narrow(addrs, sess.tsi), narrow(lc.Include, sess.tsr)
 	if len(c.TSi) == 0 || len(c.TSr) == 0 {
-		return []wire.Payload{&wire.Notify{NotifyType: wire.TS_UNACCEPTABLE}}, errors.New("the lease gives no address or no networks")
+		return []wire.Payload{&wire.Notify{NotifyType: iana.TS_UNACCEPTABLE}}, errors.New("the lease gives no address or no networks")
 	}
 	if err := sa.childKeys(c, nil, sess.ni, sess.nr, false); err != nil {
 		return authFailed(), err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
@@ -251,7 +252,7 @@ func TestFragmentation(t *testing.T) {
 		// never fragmented (RFC 7383 section 2.5.2) and must pass.
 		o.fragSize = 640
 		n := newTestNet(t, o)
-		kinds := map[wire.PayloadType]int{}
+		kinds := map[iana.PayloadType]int{}
 		n.drop = func(d datagram) bool {
 			if h, err := wire.DecodeHeader(d.data); err == nil && !d.toServer {
 				kinds[h.NextPayload]++
@@ -263,9 +264,9 @@ func TestFragmentation(t *testing.T) {
 		if n.established() == nil {
 			t.Fatalf("cisco=%v: %v", cisco, n.closed(false))
 		}
-		want := wire.PayloadSKF
+		want := iana.PayloadSKF
 		if cisco {
-			want = wire.PayloadCiscoFragment
+			want = iana.PayloadCiscoFragment
 		}
 		if kinds[want] < 3 {
 			t.Fatalf("cisco=%v: headend sent %v", cisco, kinds)
@@ -314,9 +315,9 @@ func TestHalfOpenLimit(t *testing.T) {
 func TestUnknownCriticalPayloadAnswered(t *testing.T) {
 	n := connect(t, alice)
 	sa := n.client.lineage.current()
-	sa.request(n.now, wire.INFORMATIONAL, []wire.Payload{&wire.Unknown{PType: 250, Critical: true, Data: []byte("x")}},
+	sa.request(n.now, iana.INFORMATIONAL, []wire.Payload{&wire.Unknown{PType: 250, Critical: true, Data: []byte("x")}},
 		func(_ time.Time, _ wire.Header, ps []wire.Payload) {
-			if nt, ok := wire.FindNotify(ps, wire.UNSUPPORTED_CRITICAL_PAYLOAD); !ok || len(nt.Data) != 1 || nt.Data[0] != 250 {
+			if nt, ok := wire.FindNotify(ps, iana.UNSUPPORTED_CRITICAL_PAYLOAD); !ok || len(nt.Data) != 1 || nt.Data[0] != 250 {
 				t.Errorf("answer %v", ps)
 			}
 		})
@@ -337,7 +338,7 @@ func TestForgedDatagramDoesNotMovePeer(t *testing.T) {
 	}
 	want := sess.sa.remote
 	sa := n.client.lineage.current()
-	forged := &wire.Message{Header: wire.Header{SPIi: sa.spiI, SPIr: sa.spiR, Exchange: wire.INFORMATIONAL,
+	forged := &wire.Message{Header: wire.Header{SPIi: sa.spiI, SPIr: sa.spiR, Exchange: iana.INFORMATIONAL,
 		Flags: wire.FlagInitiator, MessageID: sa.nextID}, Payloads: []wire.Payload{&wire.Encrypted{Data: make([]byte, 64)}}}
 	b, _ := forged.Encode()
 	attacker := netip.MustParseAddrPort("203.0.113.66:4500")
@@ -372,7 +373,7 @@ func TestRekeyTrafficSelectorOrientation(t *testing.T) {
 	sess.lineage.children[0].rekeyAt = n.now
 	n.handle(true, n.server.HandleTimeout(n.now))
 	req := sess.sa.pending
-	if req == nil || req.exchange != wire.CREATE_CHILD_SA {
+	if req == nil || req.exchange != iana.CREATE_CHILD_SA {
 		t.Fatal("the headend did not start a rekey")
 	}
 	tsi, tsr, ok := selectors(req.payloads)

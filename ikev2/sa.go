@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -24,21 +25,21 @@ var (
 
 // PeerError reports an error notification the peer sent.
 type PeerError struct {
-	Exchange wire.ExchangeType
-	Type     wire.NotifyType
+	Exchange iana.ExchangeType
+	Type     iana.NotifyType
 	Data     []byte
 }
 
 func (e *PeerError) Error() string {
 	msg := fmt.Sprintf("ikev2: the peer answered %s with %s", e.Exchange, e.Type)
-	if e.Type == wire.AUTHENTICATION_FAILED {
+	if e.Type == iana.AUTHENTICATION_FAILED {
 		msg += " (wrong credentials, or the peer does not accept our identity or certificate)"
 	}
 	return msg
 }
 
 func (e *PeerError) Is(target error) bool {
-	return target == ErrAuthFailed && (e.Type == wire.AUTHENTICATION_FAILED || e.Type == wire.AUTHORIZATION_FAILED)
+	return target == ErrAuthFailed && (e.Type == iana.AUTHENTICATION_FAILED || e.Type == iana.AUTHORIZATION_FAILED)
 }
 
 // ikeSA is the part of an IKE SA both roles share: keys, message IDs with a
@@ -136,7 +137,7 @@ func (s saState) up() bool { return s != stateHalfOpen && s != stateClosed }
 
 // request is one of our requests, sent or queued.
 type request struct {
-	exchange  wire.ExchangeType
+	exchange  iana.ExchangeType
 	payloads  []wire.Payload
 	onReply   func(now time.Time, h wire.Header, ps []wire.Payload)
 	id        uint32
@@ -152,7 +153,7 @@ func (sa *ikeSA) logf(format string, args ...any) {
 }
 
 // header returns the header of a message we send.
-func (sa *ikeSA) header(ex wire.ExchangeType, id uint32, response bool) wire.Header {
+func (sa *ikeSA) header(ex iana.ExchangeType, id uint32, response bool) wire.Header {
 	h := wire.Header{SPIi: sa.spiI, SPIr: sa.spiR, Version: wire.Version2, Exchange: ex, MessageID: id}
 	if sa.initiator {
 		h.Flags |= wire.FlagInitiator
@@ -167,7 +168,7 @@ func (sa *ikeSA) header(ex wire.ExchangeType, id uint32, response bool) wire.Hea
 // protected otherwise, and fragmented when too large and the peer can
 // reassemble (RFC 7383 preferred over the Cisco kind).
 func (sa *ikeSA) encode(h wire.Header, ps []wire.Payload) ([][]byte, error) {
-	if h.Exchange == wire.IKE_SA_INIT {
+	if h.Exchange == iana.IKE_SA_INIT {
 		b, err := (&wire.Message{Header: h, Payloads: ps}).Encode()
 		return [][]byte{b}, err
 	}
@@ -193,7 +194,7 @@ func (sa *ikeSA) send(datagrams [][]byte) {
 }
 
 // request sends a request, or queues it behind the outstanding one.
-func (sa *ikeSA) request(now time.Time, ex wire.ExchangeType, ps []wire.Payload, onReply func(time.Time, wire.Header, []wire.Payload)) {
+func (sa *ikeSA) request(now time.Time, ex iana.ExchangeType, ps []wire.Payload, onReply func(time.Time, wire.Header, []wire.Payload)) {
 	r := &request{exchange: ex, payloads: ps, onReply: onReply}
 	if sa.pending != nil {
 		sa.queue = append(sa.queue, r)
@@ -332,7 +333,7 @@ func (sa *ikeSA) timeout(now time.Time) {
 			sa.rekeyChild(now, sa.dueChild(now))
 		case sa.timers.DPD > 0 && !now.Before(sa.lastHeard.Add(sa.timers.DPD)):
 			// Liveness check: an empty INFORMATIONAL request (section 2.4).
-			sa.request(now, wire.INFORMATIONAL, nil, nil)
+			sa.request(now, iana.INFORMATIONAL, nil, nil)
 		}
 	}
 }
@@ -357,22 +358,22 @@ func (sa *ikeSA) close(now time.Time) {
 		sa.fail(nil)
 		return
 	case stateEstablished, stateRekeying:
-		sa.emit(Progress{Exchange: wire.INFORMATIONAL})
+		sa.emit(Progress{Exchange: iana.INFORMATIONAL})
 	}
 	sa.state = stateClosing
 	sa.queue = nil
-	del := []wire.Payload{&wire.Delete{Protocol: wire.ProtoIKE}}
+	del := []wire.Payload{&wire.Delete{Protocol: iana.ProtoIKE}}
 	done := func(time.Time, wire.Header, []wire.Payload) { sa.fail(nil) }
 	if sa.pending != nil {
 		// The window is busy: the Delete goes next.
-		sa.queue = []*request{{exchange: wire.INFORMATIONAL, payloads: del, onReply: done}}
+		sa.queue = []*request{{exchange: iana.INFORMATIONAL, payloads: del, onReply: done}}
 		return
 	}
-	sa.request(now, wire.INFORMATIONAL, del, done)
+	sa.request(now, iana.INFORMATIONAL, del, done)
 }
 
 // notifyError returns the first error notification in ps.
-func notifyError(ex wire.ExchangeType, ps []wire.Payload) *PeerError {
+func notifyError(ex iana.ExchangeType, ps []wire.Payload) *PeerError {
 	for _, n := range wire.FindAll[*wire.Notify](ps) {
 		if n.NotifyType.IsError() {
 			return &PeerError{Exchange: ex, Type: n.NotifyType, Data: n.Data}
@@ -400,8 +401,8 @@ func natHash(spiI, spiR uint64, ap netip.AddrPort) []byte {
 // to remote.
 func natNotifies(spiI, spiR uint64, local, remote netip.AddrPort) []wire.Payload {
 	return []wire.Payload{
-		&wire.Notify{NotifyType: wire.NAT_DETECTION_SOURCE_IP, Data: natHash(spiI, spiR, local)},
-		&wire.Notify{NotifyType: wire.NAT_DETECTION_DESTINATION_IP, Data: natHash(spiI, spiR, remote)},
+		&wire.Notify{NotifyType: iana.NAT_DETECTION_SOURCE_IP, Data: natHash(spiI, spiR, local)},
+		&wire.Notify{NotifyType: iana.NAT_DETECTION_DESTINATION_IP, Data: natHash(spiI, spiR, remote)},
 	}
 }
 
@@ -413,9 +414,9 @@ func detectNAT(ps []wire.Payload, spiI, spiR uint64, local, remote netip.AddrPor
 	var dst []byte
 	for _, n := range wire.FindAll[*wire.Notify](ps) {
 		switch n.NotifyType {
-		case wire.NAT_DETECTION_SOURCE_IP:
+		case iana.NAT_DETECTION_SOURCE_IP:
 			srcs = append(srcs, n.Data)
-		case wire.NAT_DETECTION_DESTINATION_IP:
+		case iana.NAT_DETECTION_DESTINATION_IP:
 			dst = n.Data
 		}
 	}

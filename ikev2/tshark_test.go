@@ -15,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/vpnc-go/vpnc-go/cmd/testenv"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/ikecrypto"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -31,7 +32,7 @@ type codecSession struct {
 
 func newCodecSession(t *testing.T, proposal string) *codecSession {
 	t.Helper()
-	ps, err := ParseProposals(proposal, wire.ProtoIKE)
+	ps, err := ParseProposals(proposal, iana.ProtoIKE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,25 +51,25 @@ func newCodecSession(t *testing.T, proposal string) *codecSession {
 	rand.Read(nr)
 	vendor := func(v string) wire.Payload { return &wire.VendorID{Data: []byte(v)} }
 	initReq := &wire.Message{
-		Header: wire.Header{SPIi: s.spiI, Exchange: wire.IKE_SA_INIT, Flags: wire.FlagInitiator},
+		Header: wire.Header{SPIi: s.spiI, Exchange: iana.IKE_SA_INIT, Flags: wire.FlagInitiator},
 		Payloads: []wire.Payload{
 			&wire.SA{Proposals: ps},
 			&wire.KE{Group: suite.DH, Data: dhI.PublicValue()},
 			&wire.Nonce{Data: ni},
-			&wire.Notify{NotifyType: wire.NAT_DETECTION_SOURCE_IP, Data: make([]byte, 20)},
-			&wire.Notify{NotifyType: wire.NAT_DETECTION_DESTINATION_IP, Data: make([]byte, 20)},
-			&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
+			&wire.Notify{NotifyType: iana.NAT_DETECTION_SOURCE_IP, Data: make([]byte, 20)},
+			&wire.Notify{NotifyType: iana.NAT_DETECTION_DESTINATION_IP, Data: make([]byte, 20)},
+			&wire.Notify{NotifyType: iana.IKEV2_FRAGMENTATION_SUPPORTED},
 			vendor("CISCO-DELETE-REASON"), vendor("CISCO-ANYCONNECT-EAP"),
 		},
 	}
 	initResp := &wire.Message{
-		Header: wire.Header{SPIi: s.spiI, SPIr: s.spiR, Exchange: wire.IKE_SA_INIT, Flags: wire.FlagResponse},
+		Header: wire.Header{SPIi: s.spiI, SPIr: s.spiR, Exchange: iana.IKE_SA_INIT, Flags: wire.FlagResponse},
 		Payloads: []wire.Payload{
-			&wire.SA{Proposals: []wire.Proposal{suite.Proposal(1, wire.ProtoIKE, nil)}},
+			&wire.SA{Proposals: []wire.Proposal{suite.Proposal(1, iana.ProtoIKE, nil)}},
 			&wire.KE{Group: suite.DH, Data: dhR.PublicValue()},
 			&wire.Nonce{Data: nr},
 			&wire.CertReq{Encoding: wire.CertX509Signature, Data: make([]byte, 20)},
-			&wire.Notify{NotifyType: wire.IKEV2_FRAGMENTATION_SUPPORTED},
+			&wire.Notify{NotifyType: iana.IKEV2_FRAGMENTATION_SUPPORTED},
 		},
 	}
 	for _, m := range []*wire.Message{initReq, initResp} {
@@ -123,7 +124,7 @@ func TestTsharkAgrees(t *testing.T) {
 				t.Fatal(err)
 			}
 			responder, _ := newProtector(s.suite, s.keys, false, rand.Reader)
-			h := wire.Header{SPIi: s.spiI, SPIr: s.spiR, Exchange: wire.IKE_AUTH, Flags: wire.FlagInitiator, MessageID: 1}
+			h := wire.Header{SPIi: s.spiI, SPIr: s.spiR, Exchange: iana.IKE_AUTH, Flags: wire.FlagInitiator, MessageID: 1}
 			req, err := initiator.Seal(h, typicalAuthRequest())
 			if err != nil {
 				t.Fatal(err)

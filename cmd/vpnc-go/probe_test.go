@@ -10,8 +10,8 @@ import (
 	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/client/clienttest"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/headend"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 // serveExample runs the emulator's IKE with the example policy
@@ -70,12 +70,12 @@ func TestProbeCommand(t *testing.T) {
 }
 
 func TestProposalHint(t *testing.T) {
-	ike := &ikev2.PeerError{Exchange: wire.IKE_SA_INIT, Type: wire.NO_PROPOSAL_CHOSEN}
+	ike := &ikev2.PeerError{Exchange: iana.IKE_SA_INIT, Type: iana.NO_PROPOSAL_CHOSEN}
 	err := proposalHint(ike, "vpn.example.com", "Example")
 	if !errors.Is(err, ike) || !strings.Contains(err.Error(), "`vpnc-go probe vpn.example.com`") || !strings.Contains(err.Error(), "--ike") {
 		t.Fatalf("IKE: %v", err)
 	}
-	esp := &ikev2.PeerError{Exchange: wire.IKE_AUTH, Type: wire.NO_PROPOSAL_CHOSEN}
+	esp := &ikev2.PeerError{Exchange: iana.IKE_AUTH, Type: iana.NO_PROPOSAL_CHOSEN}
 	if err := proposalHint(esp, "", "Example"); !strings.Contains(err.Error(), "--esp") || strings.Contains(err.Error(), "probe") {
 		t.Fatalf("ESP: %v", err)
 	}

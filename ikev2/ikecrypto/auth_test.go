@@ -13,11 +13,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
 
 func TestSignedOctets(t *testing.T) {
-	p := mustPRF(t, wire.PRF_HMAC_SHA2_256)
+	p := mustPRF(t, iana.PRF_HMAC_SHA2_256)
 	msg, nonce, sk := []byte("IKE_SA_INIT message"), []byte("peer nonce"), []byte("SK_p")
 	id := append([]byte{201, 0, 0, 0}, "*$AnyConnectClient$*"...)
 	mac := hmac.New(sha256.New, sk)
@@ -32,7 +33,7 @@ func TestSignedOctets(t *testing.T) {
 }
 
 func TestSharedKeyAuth(t *testing.T) {
-	p := mustPRF(t, wire.PRF_HMAC_SHA1)
+	p := mustPRF(t, iana.PRF_HMAC_SHA1)
 	secret, octets := []byte("MSK or SK_pi"), []byte("signed octets")
 	inner := p.Compute(secret, []byte("Key Pad for IKEv2")) // 17 octets, no NUL
 	want := p.Compute(inner, octets)

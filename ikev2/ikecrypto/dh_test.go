@@ -7,17 +7,17 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
-var dhGroups = []uint16{
-	wire.DH_MODP1024, wire.DH_MODP1536, wire.DH_MODP2048, wire.DH_MODP3072,
-	wire.DH_ECP256, wire.DH_ECP384, wire.DH_ECP521, wire.DH_CURVE25519,
+var dhGroups = []iana.DHGroup{
+	iana.DH_MODP1024, iana.DH_MODP1536, iana.DH_MODP2048, iana.DH_MODP3072,
+	iana.DH_ECP256, iana.DH_ECP384, iana.DH_ECP521, iana.DH_CURVE25519,
 }
 
 func TestDHAgreement(t *testing.T) {
 	for _, g := range dhGroups {
-		t.Run(groupName(g), func(t *testing.T) {
+		t.Run(g.String(), func(t *testing.T) {
 			a, err := NewDH(g, rand.Reader)
 			if err != nil {
 				t.Fatal(err)
@@ -42,7 +42,7 @@ func TestDHAgreement(t *testing.T) {
 				t.Fatal("the two sides disagree")
 			}
 			want := n // MODP and Curve25519; ECP shares only the x coordinate
-			if g == wire.DH_ECP256 || g == wire.DH_ECP384 || g == wire.DH_ECP521 {
+			if g == iana.DH_ECP256 || g == iana.DH_ECP384 || g == iana.DH_ECP521 {
 				want = n / 2
 			}
 			if len(za) != want {
@@ -57,17 +57,17 @@ func TestDHDeterministicFromReader(t *testing.T) {
 		seed := bytes.Repeat([]byte{0x5a, 0x17, 0x42}, 200)
 		a, err := NewDH(g, bytes.NewReader(seed))
 		if err != nil {
-			t.Fatalf("%s: %v", groupName(g), err)
+			t.Fatalf("%s: %v", g, err)
 		}
 		b, _ := NewDH(g, bytes.NewReader(seed))
 		if !bytes.Equal(a.PublicValue(), b.PublicValue()) {
-			t.Errorf("%s: the same random octets gave different keys", groupName(g))
+			t.Errorf("%s: the same random octets gave different keys", g)
 		}
 	}
-	if _, err := NewDH(wire.DH_ECP256, errReader{}); err == nil {
+	if _, err := NewDH(iana.DH_ECP256, errReader{}); err == nil {
 		t.Error("NewDH succeeded without randomness")
 	}
-	if _, err := NewDH(wire.DH_MODP768, rand.Reader); !errors.Is(err, ErrUnsupported) {
+	if _, err := NewDH(iana.DH_MODP768, rand.Reader); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("group 1: err = %v, want ErrUnsupported", err)
 	}
 }
@@ -90,7 +90,7 @@ func TestDHRejectsInvalidPublicValues(t *testing.T) {
 			bad["p-1"] = m.pMinus1.FillBytes(make([]byte, n))
 			bad["p"] = m.p.FillBytes(make([]byte, n))
 			bad["all ones"] = bytes.Repeat([]byte{0xff}, n)
-		} else if g != wire.DH_CURVE25519 {
+		} else if g != iana.DH_CURVE25519 {
 			bad["off curve"] = bytes.Repeat([]byte{1}, n)
 		} else {
 			// u = 1 has order 4 (RFC 7748 section 6.1): the result is zero.
@@ -98,7 +98,7 @@ func TestDHRejectsInvalidPublicValues(t *testing.T) {
 		}
 		for name, v := range bad {
 			if _, err := k.SharedSecret(v); !errors.Is(err, ErrInvalidPublicValue) {
-				t.Errorf("%s %s: err = %v, want ErrInvalidPublicValue", groupName(g), name, err)
+				t.Errorf("%s %s: err = %v, want ErrInvalidPublicValue", g, name, err)
 			}
 		}
 	}
@@ -107,7 +107,7 @@ func TestDHRejectsInvalidPublicValues(t *testing.T) {
 // RFC 7748 section 6.1 (the Curve25519 function of RFC 8031).
 func TestX25519KnownAnswer(t *testing.T) {
 	alicePriv := unhex(t, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
-	k, err := NewDH(wire.DH_CURVE25519, bytes.NewReader(alicePriv))
+	k, err := NewDH(iana.DH_CURVE25519, bytes.NewReader(alicePriv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestX25519KnownAnswer(t *testing.T) {
 
 // RFC 5903 section 8.1, the 256-bit random ECP group.
 func TestECP256KnownAnswer(t *testing.T) {
-	k, err := NewDH(wire.DH_ECP256, bytes.NewReader(unhex(t, "C88F01F5 10D9AC3F 70A292DA A2316DE5 44E9AAB8 AFE84049 C62A9C57 862D1433")))
+	k, err := NewDH(iana.DH_ECP256, bytes.NewReader(unhex(t, "C88F01F5 10D9AC3F 70A292DA A2316DE5 44E9AAB8 AFE84049 C62A9C57 862D1433")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +172,14 @@ func floorPiTimes2(m uint) *big.Int {
 
 func TestMODPPrimes(t *testing.T) {
 	for _, tc := range []struct {
-		group uint16
+		group iana.DHGroup
 		bits  uint
 		k     int64
 	}{
-		{wire.DH_MODP1024, 1024, 129093},
-		{wire.DH_MODP1536, 1536, 741804},
-		{wire.DH_MODP2048, 2048, 124476},
-		{wire.DH_MODP3072, 3072, 1690314},
+		{iana.DH_MODP1024, 1024, 129093},
+		{iana.DH_MODP1536, 1536, 741804},
+		{iana.DH_MODP2048, 2048, 124476},
+		{iana.DH_MODP3072, 3072, 1690314},
 	} {
 		g := modpGroups[tc.group]
 		// p = 2^N - 2^(N-64) - 1 + 2^64 * ([2^(N-130) pi] + k)
@@ -190,14 +190,14 @@ func TestMODPPrimes(t *testing.T) {
 		inner.Add(inner, big.NewInt(tc.k))
 		want.Add(want, inner.Lsh(inner, 64))
 		if g.p.Cmp(want) != 0 {
-			t.Errorf("%s: typed prime differs from the RFC formula", groupName(tc.group))
+			t.Errorf("%s: typed prime differs from the RFC formula", tc.group)
 		}
 		if g.p.BitLen() != int(tc.bits) || g.size != int(tc.bits/8) {
-			t.Errorf("%s: %d bits", groupName(tc.group), g.p.BitLen())
+			t.Errorf("%s: %d bits", tc.group, g.p.BitLen())
 		}
 		q := new(big.Int).Rsh(g.pMinus1, 1)
 		if !g.p.ProbablyPrime(20) || !q.ProbablyPrime(20) {
-			t.Errorf("%s: p or (p-1)/2 is not prime", groupName(tc.group))
+			t.Errorf("%s: p or (p-1)/2 is not prime", tc.group)
 		}
 	}
 }

@@ -6,44 +6,44 @@ import (
 	"fmt"
 	"hash"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // integAlgs lists the HMAC integrity transforms: the hash, and the ICV
 // length the output is truncated to (RFC 2403, RFC 2404, RFC 4868 section 2.3).
-var integAlgs = map[uint16]struct {
+var integAlgs = map[iana.IntegID]struct {
 	hash   crypto.Hash
 	icvLen int
 }{
-	wire.AUTH_HMAC_MD5_96:       {crypto.MD5, 12},
-	wire.AUTH_HMAC_SHA1_96:      {crypto.SHA1, 12},
-	wire.AUTH_HMAC_SHA2_256_128: {crypto.SHA256, 16},
-	wire.AUTH_HMAC_SHA2_384_192: {crypto.SHA384, 24},
-	wire.AUTH_HMAC_SHA2_512_256: {crypto.SHA512, 32},
+	iana.AUTH_HMAC_MD5_96:       {crypto.MD5, 12},
+	iana.AUTH_HMAC_SHA1_96:      {crypto.SHA1, 12},
+	iana.AUTH_HMAC_SHA2_256_128: {crypto.SHA256, 16},
+	iana.AUTH_HMAC_SHA2_384_192: {crypto.SHA384, 24},
+	iana.AUTH_HMAC_SHA2_512_256: {crypto.SHA512, 32},
 }
 
 // Integ is a negotiated integrity algorithm (transform type 3). It is
 // stateless and safe for concurrent use; the keyed MAC it makes is not.
 type Integ struct {
-	id     uint16
+	id     iana.IntegID
 	hash   crypto.Hash
 	icvLen int
 }
 
-// NewInteg returns the integrity algorithm for transform id (a wire.AUTH_*
+// NewInteg returns the integrity algorithm for transform id (a iana.AUTH_*
 // constant). AUTH_NONE is not an algorithm and is rejected; see IntegKeyLen.
-func NewInteg(id uint16) (*Integ, error) {
+func NewInteg(id iana.IntegID) (*Integ, error) {
 	a, ok := integAlgs[id]
 	if !ok {
-		return nil, fmt.Errorf("%w: integrity transform %s", ErrUnsupported, wire.TransformName(wire.TransformINTEG, id))
+		return nil, fmt.Errorf("%w: integrity transform %s", ErrUnsupported, id)
 	}
 	return &Integ{id: id, hash: a.hash, icvLen: a.icvLen}, nil
 }
 
 // IntegKeyLen returns the key length of integrity transform id, 0 for
 // AUTH_NONE (used with combined-mode ciphers).
-func IntegKeyLen(id uint16) (int, error) {
-	if id == wire.AUTH_NONE {
+func IntegKeyLen(id iana.IntegID) (int, error) {
+	if id == iana.AUTH_NONE {
 		return 0, nil
 	}
 	i, err := NewInteg(id)
@@ -54,10 +54,10 @@ func IntegKeyLen(id uint16) (int, error) {
 }
 
 // ID returns the transform ID.
-func (i *Integ) ID() uint16 { return i.id }
+func (i *Integ) ID() iana.IntegID { return i.id }
 
 // String names the transform, e.g. "HMAC_SHA2_256_128".
-func (i *Integ) String() string { return wire.TransformName(wire.TransformINTEG, i.id) }
+func (i *Integ) String() string { return i.id.String() }
 
 // KeyLen returns the key length: the hash output length (RFC 2404 section 3,
 // RFC 4868 section 2.1.1).

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // The NIST CAVP IKEv2 vectors chain: prf_sha256_1 gives SKEYSEED from
@@ -21,7 +21,7 @@ func TestDeriveIKEKeysSplitsPRFPlus(t *testing.T) {
 			plus = v
 		}
 	}
-	p := mustPRF(t, wire.PRF_HMAC_SHA2_256)
+	p := mustPRF(t, iana.PRF_HMAC_SHA2_256)
 	ni, nr := seed.salt[:8], seed.salt[8:16]
 	skeyseed := SKEYSEED(p, ni, nr, seed.key)
 	if !bytes.Equal(skeyseed, plus.key) {
@@ -57,9 +57,9 @@ func TestDeriveIKEKeysSplitsPRFPlus(t *testing.T) {
 }
 
 func TestDeriveChildKeys(t *testing.T) {
-	p := mustPRF(t, wire.PRF_HMAC_SHA1)
+	p := mustPRF(t, iana.PRF_HMAC_SHA1)
 	skd, ni, nr, gir := []byte("SK_d key"), []byte("Ni nonce"), []byte("Nr nonce"), []byte("g^ir new")
-	lens, err := SuiteKeyLens(wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA1_96)
+	lens, err := SuiteKeyLens(iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA1_96)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestDeriveChildKeys(t *testing.T) {
 }
 
 func TestRekeySKEYSEED(t *testing.T) {
-	p := mustPRF(t, wire.PRF_HMAC_SHA2_256)
+	p := mustPRF(t, iana.PRF_HMAC_SHA2_256)
 	old, gir, ni, nr := []byte("old SK_d"), []byte("gir"), []byte("ni"), []byte("nr")
 	want := p.Compute(old, concat(gir, ni, nr))
 	if got := RekeySKEYSEED(p, old, gir, ni, nr); !bytes.Equal(got, want) {
@@ -91,29 +91,29 @@ func TestRekeySKEYSEED(t *testing.T) {
 
 func TestSuiteKeyLens(t *testing.T) {
 	for _, tc := range []struct {
-		encr  uint16
+		encr  iana.EncrID
 		bits  int
-		integ uint16
+		integ iana.IntegID
 		want  KeyLens
 		ok    bool
 	}{
-		{wire.ENCR_AES_CBC, 192, wire.AUTH_HMAC_SHA1_96, KeyLens{24, 20}, true},
-		{wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA2_256_128, KeyLens{32, 32}, true},
-		{wire.ENCR_AES_GCM_16, 256, wire.AUTH_NONE, KeyLens{36, 0}, true},
-		{wire.ENCR_AES_GCM_16, 128, wire.AUTH_NONE, KeyLens{20, 0}, true},
-		{wire.ENCR_3DES, 0, wire.AUTH_HMAC_SHA2_512_256, KeyLens{24, 64}, true},
-		{wire.ENCR_AES_CBC, 0, wire.AUTH_HMAC_SHA1_96, KeyLens{}, false},      // AES needs a key length
-		{wire.ENCR_AES_CBC, 256, wire.AUTH_NONE, KeyLens{}, false},            // CBC needs integrity
-		{wire.ENCR_AES_GCM_16, 256, wire.AUTH_HMAC_SHA1_96, KeyLens{}, false}, // GCM forbids it
-		{wire.ENCR_3DES, 128, wire.AUTH_HMAC_SHA1_96, KeyLens{}, false},       // fixed-length 3DES
-		{wire.ENCR_CHACHA20_POLY1305, 256, wire.AUTH_NONE, KeyLens{}, false},  // unsupported
-		{wire.ENCR_AES_CBC, 256, wire.AUTH_AES_XCBC_96, KeyLens{}, false},     // unsupported
+		{iana.ENCR_AES_CBC, 192, iana.AUTH_HMAC_SHA1_96, KeyLens{24, 20}, true},
+		{iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA2_256_128, KeyLens{32, 32}, true},
+		{iana.ENCR_AES_GCM_16, 256, iana.AUTH_NONE, KeyLens{36, 0}, true},
+		{iana.ENCR_AES_GCM_16, 128, iana.AUTH_NONE, KeyLens{20, 0}, true},
+		{iana.ENCR_3DES, 0, iana.AUTH_HMAC_SHA2_512_256, KeyLens{24, 64}, true},
+		{iana.ENCR_AES_CBC, 0, iana.AUTH_HMAC_SHA1_96, KeyLens{}, false},      // AES needs a key length
+		{iana.ENCR_AES_CBC, 256, iana.AUTH_NONE, KeyLens{}, false},            // CBC needs integrity
+		{iana.ENCR_AES_GCM_16, 256, iana.AUTH_HMAC_SHA1_96, KeyLens{}, false}, // GCM forbids it
+		{iana.ENCR_3DES, 128, iana.AUTH_HMAC_SHA1_96, KeyLens{}, false},       // fixed-length 3DES
+		{iana.ENCR_CHACHA20_POLY1305, 256, iana.AUTH_NONE, KeyLens{}, false},  // unsupported
+		{iana.ENCR_AES_CBC, 256, iana.AUTH_AES_XCBC_96, KeyLens{}, false},     // unsupported
 	} {
 		got, err := SuiteKeyLens(tc.encr, tc.bits, tc.integ)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("SuiteKeyLens(%s, %d, %s) = %v, %v; want %v ok=%v",
-				wire.TransformName(wire.TransformENCR, tc.encr), tc.bits,
-				wire.TransformName(wire.TransformINTEG, tc.integ), got, err, tc.want, tc.ok)
+				tc.encr, tc.bits,
+				tc.integ, got, err, tc.want, tc.ok)
 		}
 	}
 }

@@ -3,7 +3,7 @@ package ikecrypto
 import (
 	"fmt"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // gcmSaltLen is the salt that ends the keying material of AES-GCM
@@ -15,41 +15,39 @@ const gcmIVLen = 8
 
 // gcmICVLens lists the AES-GCM transforms this package supports, with their
 // ICV lengths. ENCR_AES_GCM_8 is missing: Go's GCM has no 8-octet tags.
-var gcmICVLens = map[uint16]int{
-	wire.ENCR_AES_GCM_12: 12,
-	wire.ENCR_AES_GCM_16: 16,
+var gcmICVLens = map[iana.EncrID]int{
+	iana.ENCR_AES_GCM_12: 12,
+	iana.ENCR_AES_GCM_16: 16,
 }
-
-func encrName(id uint16) string { return wire.TransformName(wire.TransformENCR, id) }
 
 // KeyMatLen returns how many octets of keying material encryption transform
 // encrID with a Key Length attribute of keyLenBits takes from prf+: the key,
 // plus the 4-octet salt for AES-GCM (RFC 5282 section 7.1). keyLenBits must
 // be 128, 192 or 256 for AES, and 0 (attribute absent) or 192 for 3DES,
 // whose key length is fixed (RFC 7296 section 3.3.5).
-func KeyMatLen(encrID uint16, keyLenBits int) (int, error) {
+func KeyMatLen(encrID iana.EncrID, keyLenBits int) (int, error) {
 	switch {
-	case encrID == wire.ENCR_3DES:
+	case encrID == iana.ENCR_3DES:
 		if keyLenBits != 0 && keyLenBits != 192 {
 			return 0, fmt.Errorf("%w: 3DES has a fixed 192-bit key, got a key length of %d bits", ErrKeyLength, keyLenBits)
 		}
 		return 24, nil
-	case encrID == wire.ENCR_AES_CBC || gcmICVLens[encrID] != 0:
+	case encrID == iana.ENCR_AES_CBC || gcmICVLens[encrID] != 0:
 		if keyLenBits != 128 && keyLenBits != 192 && keyLenBits != 256 {
-			return 0, fmt.Errorf("%w: %s key length must be 128, 192 or 256 bits, got %d", ErrKeyLength, encrName(encrID), keyLenBits)
+			return 0, fmt.Errorf("%w: %s key length must be 128, 192 or 256 bits, got %d", ErrKeyLength, encrID, keyLenBits)
 		}
 		n := keyLenBits / 8
-		if encrID != wire.ENCR_AES_CBC {
+		if encrID != iana.ENCR_AES_CBC {
 			n += gcmSaltLen
 		}
 		return n, nil
 	}
-	return 0, fmt.Errorf("%w: encryption transform %s", ErrUnsupported, encrName(encrID))
+	return 0, fmt.Errorf("%w: encryption transform %s", ErrUnsupported, encrID)
 }
 
 // isAEAD reports whether encrID is a combined-mode cipher, which must be
 // negotiated with no integrity transform (RFC 5282 section 8).
-func isAEAD(encrID uint16) bool { return gcmICVLens[encrID] != 0 }
+func isAEAD(encrID iana.EncrID) bool { return gcmICVLens[encrID] != 0 }
 
 // KeyLens are the key sizes a key derivation must produce for one SA.
 type KeyLens struct {
@@ -59,17 +57,17 @@ type KeyLens struct {
 
 // SuiteKeyLens checks that the transforms go together and returns their key
 // sizes. integID must be AUTH_NONE exactly when encrID is AES-GCM.
-func SuiteKeyLens(encrID uint16, keyLenBits int, integID uint16) (KeyLens, error) {
+func SuiteKeyLens(encrID iana.EncrID, keyLenBits int, integID iana.IntegID) (KeyLens, error) {
 	encr, err := KeyMatLen(encrID, keyLenBits)
 	if err != nil {
 		return KeyLens{}, err
 	}
-	if isAEAD(encrID) != (integID == wire.AUTH_NONE) {
-		if integID == wire.AUTH_NONE {
-			return KeyLens{}, fmt.Errorf("%w: %s needs an integrity transform", ErrUnsupported, encrName(encrID))
+	if isAEAD(encrID) != (integID == iana.AUTH_NONE) {
+		if integID == iana.AUTH_NONE {
+			return KeyLens{}, fmt.Errorf("%w: %s needs an integrity transform", ErrUnsupported, encrID)
 		}
 		return KeyLens{}, fmt.Errorf("%w: combined-mode %s must not be used with integrity transform %s (RFC 5282 section 8)",
-			ErrUnsupported, encrName(encrID), wire.TransformName(wire.TransformINTEG, integID))
+			ErrUnsupported, encrID, integID)
 	}
 	integ, err := IntegKeyLen(integID)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // MODP primes, typed from the RFCs. All use generator 2. Each is
@@ -86,9 +86,9 @@ func newMODPGroup(hexPrime string, expBits int) *modpGroup {
 	return &modpGroup{p: p, pMinus1: new(big.Int).Sub(p, big.NewInt(1)), size: (p.BitLen() + 7) / 8, expBits: expBits}
 }
 
-var modpGroups = map[uint16]*modpGroup{
-	wire.DH_MODP1024: newMODPGroup(modp1024Hex, 256),
-	wire.DH_MODP1536: newMODPGroup(modp1536Hex, 256),
-	wire.DH_MODP2048: newMODPGroup(modp2048Hex, 320),
-	wire.DH_MODP3072: newMODPGroup(modp3072Hex, 420),
+var modpGroups = map[iana.DHGroup]*modpGroup{
+	iana.DH_MODP1024: newMODPGroup(modp1024Hex, 256),
+	iana.DH_MODP1536: newMODPGroup(modp1536Hex, 256),
+	iana.DH_MODP2048: newMODPGroup(modp2048Hex, 320),
+	iana.DH_MODP3072: newMODPGroup(modp3072Hex, 420),
 }

@@ -9,17 +9,17 @@ import (
 	_ "crypto/sha512"
 	"fmt"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // prfHashes maps the HMAC-based PRF transforms to their hash (RFC 2104,
 // RFC 4868 section 2.1).
-var prfHashes = map[uint16]crypto.Hash{
-	wire.PRF_HMAC_MD5:      crypto.MD5,
-	wire.PRF_HMAC_SHA1:     crypto.SHA1,
-	wire.PRF_HMAC_SHA2_256: crypto.SHA256,
-	wire.PRF_HMAC_SHA2_384: crypto.SHA384,
-	wire.PRF_HMAC_SHA2_512: crypto.SHA512,
+var prfHashes = map[iana.PRFID]crypto.Hash{
+	iana.PRF_HMAC_MD5:      crypto.MD5,
+	iana.PRF_HMAC_SHA1:     crypto.SHA1,
+	iana.PRF_HMAC_SHA2_256: crypto.SHA256,
+	iana.PRF_HMAC_SHA2_384: crypto.SHA384,
+	iana.PRF_HMAC_SHA2_512: crypto.SHA512,
 }
 
 // PRF is a negotiated IKEv2 pseudorandom function (RFC 7296 section 2.13).
@@ -29,24 +29,24 @@ var prfHashes = map[uint16]crypto.Hash{
 // keyed (RFC 7296 section 2.14, RFC 4434, RFC 4615); NewPRF rejects them.
 // A PRF is stateless and safe for concurrent use.
 type PRF struct {
-	id   uint16
+	id   iana.PRFID
 	hash crypto.Hash
 }
 
-// NewPRF returns the PRF for transform id (a wire.PRF_* constant).
-func NewPRF(id uint16) (*PRF, error) {
+// NewPRF returns the PRF for transform id (a iana.PRF_* constant).
+func NewPRF(id iana.PRFID) (*PRF, error) {
 	h, ok := prfHashes[id]
 	if !ok {
-		return nil, fmt.Errorf("%w: PRF transform %s", ErrUnsupported, wire.TransformName(wire.TransformPRF, id))
+		return nil, fmt.Errorf("%w: PRF transform %s", ErrUnsupported, id)
 	}
 	return &PRF{id: id, hash: h}, nil
 }
 
 // ID returns the PRF's transform ID.
-func (p *PRF) ID() uint16 { return p.id }
+func (p *PRF) ID() iana.PRFID { return p.id }
 
 // String names the transform, e.g. "HMAC_SHA2_256".
-func (p *PRF) String() string { return wire.TransformName(wire.TransformPRF, p.id) }
+func (p *PRF) String() string { return p.id.String() }
 
 // Hash returns the hash function under the HMAC. Cisco peers use it for
 // RSA signatures (AUTH method 1), see VerifyAuth.

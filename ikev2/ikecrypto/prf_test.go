@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // unhex decodes hex, ignoring spaces and newlines so vectors can be typed
@@ -22,7 +22,7 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-func mustPRF(t testing.TB, id uint16) *PRF {
+func mustPRF(t testing.TB, id iana.PRFID) *PRF {
 	t.Helper()
 	p, err := NewPRF(id)
 	if err != nil {
@@ -82,9 +82,9 @@ func readPRFVectors(t *testing.T) []prfVector {
 }
 
 func TestPRFVectorFile(t *testing.T) {
-	ids := map[string]uint16{
-		"PRF_HMAC_SHA1": wire.PRF_HMAC_SHA1, "PRF_HMAC_SHA2_256": wire.PRF_HMAC_SHA2_256,
-		"PRF_HMAC_SHA2_384": wire.PRF_HMAC_SHA2_384, "PRF_HMAC_SHA2_512": wire.PRF_HMAC_SHA2_512,
+	ids := map[string]iana.PRFID{
+		"PRF_HMAC_SHA1": iana.PRF_HMAC_SHA1, "PRF_HMAC_SHA2_256": iana.PRF_HMAC_SHA2_256,
+		"PRF_HMAC_SHA2_384": iana.PRF_HMAC_SHA2_384, "PRF_HMAC_SHA2_512": iana.PRF_HMAC_SHA2_512,
 	}
 	vs := readPRFVectors(t)
 	if len(vs) < 12 {
@@ -132,30 +132,30 @@ var rfc4868Data = map[string]string{
 func TestRFC4868PRF(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		id        uint16
+		id        iana.PRFID
 		key, data string
 		out       string
 	}{
-		{"SHA256 PRF-1", wire.PRF_HMAC_SHA2_256, strings.Repeat("0b", 20), "hi",
+		{"SHA256 PRF-1", iana.PRF_HMAC_SHA2_256, strings.Repeat("0b", 20), "hi",
 			"b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
-		{"SHA384 PRF-1", wire.PRF_HMAC_SHA2_384, strings.Repeat("0b", 20), "hi",
+		{"SHA384 PRF-1", iana.PRF_HMAC_SHA2_384, strings.Repeat("0b", 20), "hi",
 			"afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8b2fa9cb6"},
-		{"SHA384 PRF-2", wire.PRF_HMAC_SHA2_384, "4a656665", "jefe",
+		{"SHA384 PRF-2", iana.PRF_HMAC_SHA2_384, "4a656665", "jefe",
 			"af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"},
-		{"SHA384 PRF-3", wire.PRF_HMAC_SHA2_384, strings.Repeat("aa", 20), "dd",
+		{"SHA384 PRF-3", iana.PRF_HMAC_SHA2_384, strings.Repeat("aa", 20), "dd",
 			"88062608d3e6ad8a0aa2ace014c8a86f0aa635d947ac9febe83ef4e55966144b2a5ab39dc13814b94e3ab6e101a34f27"},
-		{"SHA384 PRF-4", wire.PRF_HMAC_SHA2_384, "0102030405060708090a0b0c0d0e0f10111213141516171819", "cd",
+		{"SHA384 PRF-4", iana.PRF_HMAC_SHA2_384, "0102030405060708090a0b0c0d0e0f10111213141516171819", "cd",
 			"3e8a69b7783c25851933ab6290af6ca77a9981480850009cc5577c6e1f573b4e6801dd23c4a7d679ccf8a386c674cffb"},
 		// The AUTH cases also give the untruncated output.
-		{"SHA256 AUTH256-1", wire.PRF_HMAC_SHA2_256, strings.Repeat("0b", 32), "hi",
+		{"SHA256 AUTH256-1", iana.PRF_HMAC_SHA2_256, strings.Repeat("0b", 32), "hi",
 			"198a607eb44bfbc69903a0f1cf2bbdc5ba0aa3f3d9ae3c1c7a3b1696a0b68cf7"},
-		{"SHA256 AUTH256-2", wire.PRF_HMAC_SHA2_256, strings.Repeat("4a656665", 8), "jefe",
+		{"SHA256 AUTH256-2", iana.PRF_HMAC_SHA2_256, strings.Repeat("4a656665", 8), "jefe",
 			"167f928588c5cc2eef8e3093caa0e87c9ff566a14794aa61648d81621a2a40c6"},
-		{"SHA256 AUTH256-3", wire.PRF_HMAC_SHA2_256, strings.Repeat("aa", 32), "dd",
+		{"SHA256 AUTH256-3", iana.PRF_HMAC_SHA2_256, strings.Repeat("aa", 32), "dd",
 			"cdcb1220d1ecccea91e53aba3092f962e549fe6ce9ed7fdc43191fbde45c30b0"},
-		{"SHA256 AUTH256-4", wire.PRF_HMAC_SHA2_256, "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20", "cd",
+		{"SHA256 AUTH256-4", iana.PRF_HMAC_SHA2_256, "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20", "cd",
 			"372efcf9b40b35c2115b1346903d2ef42fced46f0846e7257bb156d3d7b30d3f"},
-		{"SHA512 AUTH512-1", wire.PRF_HMAC_SHA2_512, strings.Repeat("0b", 64), "hi",
+		{"SHA512 AUTH512-1", iana.PRF_HMAC_SHA2_512, strings.Repeat("0b", 64), "hi",
 			"637edc6e01dce7e6742a99451aae82df23da3e92439e590e43e761b33e910fb8" +
 				"ac2878ebd5803f6f0b61dbce5e251ff8789a4722c1be65aea45fd464e89f8f5b"},
 	} {
@@ -173,25 +173,25 @@ func TestRFC4868PRF(t *testing.T) {
 func TestRFC4868Integ(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		id        uint16
+		id        iana.IntegID
 		key, data string
 		icv       string
 	}{
-		{"AUTH256-1", wire.AUTH_HMAC_SHA2_256_128, strings.Repeat("0b", 32), "hi", "198a607eb44bfbc69903a0f1cf2bbdc5"},
-		{"AUTH256-2", wire.AUTH_HMAC_SHA2_256_128, strings.Repeat("4a656665", 8), "jefe", "167f928588c5cc2eef8e3093caa0e87c"},
-		{"AUTH256-3", wire.AUTH_HMAC_SHA2_256_128, strings.Repeat("aa", 32), "dd", "cdcb1220d1ecccea91e53aba3092f962"},
-		{"AUTH256-4", wire.AUTH_HMAC_SHA2_256_128, "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20", "cd",
+		{"AUTH256-1", iana.AUTH_HMAC_SHA2_256_128, strings.Repeat("0b", 32), "hi", "198a607eb44bfbc69903a0f1cf2bbdc5"},
+		{"AUTH256-2", iana.AUTH_HMAC_SHA2_256_128, strings.Repeat("4a656665", 8), "jefe", "167f928588c5cc2eef8e3093caa0e87c"},
+		{"AUTH256-3", iana.AUTH_HMAC_SHA2_256_128, strings.Repeat("aa", 32), "dd", "cdcb1220d1ecccea91e53aba3092f962"},
+		{"AUTH256-4", iana.AUTH_HMAC_SHA2_256_128, "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20", "cd",
 			"372efcf9b40b35c2115b1346903d2ef4"},
-		{"AUTH384-1", wire.AUTH_HMAC_SHA2_384_192, strings.Repeat("0b", 48), "hi", "b6a8d5636f5c6a7224f9977dcf7ee6c7fb6d0c48cbdee973"},
-		{"AUTH384-2", wire.AUTH_HMAC_SHA2_384_192, strings.Repeat("4a656665", 12), "jefe", "2c7353974f1842fd66d53c452ca42122b28c0b594cfb184d"},
-		{"AUTH384-3", wire.AUTH_HMAC_SHA2_384_192, strings.Repeat("aa", 48), "dd", "809f439be00274321d4a538652164b53554a508184a0c316"},
-		{"AUTH384-4", wire.AUTH_HMAC_SHA2_384_192,
+		{"AUTH384-1", iana.AUTH_HMAC_SHA2_384_192, strings.Repeat("0b", 48), "hi", "b6a8d5636f5c6a7224f9977dcf7ee6c7fb6d0c48cbdee973"},
+		{"AUTH384-2", iana.AUTH_HMAC_SHA2_384_192, strings.Repeat("4a656665", 12), "jefe", "2c7353974f1842fd66d53c452ca42122b28c0b594cfb184d"},
+		{"AUTH384-3", iana.AUTH_HMAC_SHA2_384_192, strings.Repeat("aa", 48), "dd", "809f439be00274321d4a538652164b53554a508184a0c316"},
+		{"AUTH384-4", iana.AUTH_HMAC_SHA2_384_192,
 			"0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f200a0b0c0d0e0f10111213141516171819", "cd",
 			"5b540085c6e6358096532b2493609ed1cb298f774f87bb5c"},
-		{"AUTH512-1", wire.AUTH_HMAC_SHA2_512_256, strings.Repeat("0b", 64), "hi",
+		{"AUTH512-1", iana.AUTH_HMAC_SHA2_512_256, strings.Repeat("0b", 64), "hi",
 			"637edc6e01dce7e6742a99451aae82df23da3e92439e590e43e761b33e910fb8"},
 		// RFC 2202 test case 5, whose digest-96 is HMAC-SHA1-96 (RFC 2404).
-		{"RFC2202-5", wire.AUTH_HMAC_SHA1_96, strings.Repeat("0c", 20), "546573742057697468205472756e636174696f6e",
+		{"RFC2202-5", iana.AUTH_HMAC_SHA1_96, strings.Repeat("0c", 20), "546573742057697468205472756e636174696f6e",
 			"4c1a03424b55e07fe7f27be1"},
 	} {
 		integ, err := NewInteg(tc.id)
@@ -226,17 +226,17 @@ func TestRFC4868Integ(t *testing.T) {
 }
 
 func TestIntegKeyLength(t *testing.T) {
-	integ, _ := NewInteg(wire.AUTH_HMAC_SHA2_256_128)
+	integ, _ := NewInteg(iana.AUTH_HMAC_SHA2_256_128)
 	if _, err := integ.Key(make([]byte, 20)); err == nil {
 		t.Error("Key accepted a 20-octet key for HMAC_SHA2_256_128")
 	}
-	if _, err := NewInteg(wire.AUTH_AES_XCBC_96); err == nil {
+	if _, err := NewInteg(iana.AUTH_AES_XCBC_96); err == nil {
 		t.Error("NewInteg accepted AES_XCBC_96")
 	}
 }
 
 func TestPRFPlusLimits(t *testing.T) {
-	p := mustPRF(t, wire.PRF_HMAC_SHA1)
+	p := mustPRF(t, iana.PRF_HMAC_SHA1)
 	if _, err := p.Plus([]byte("k"), []byte("s"), 255*20+1); err == nil {
 		t.Error("prf+ produced more than 255 blocks")
 	}
@@ -255,7 +255,7 @@ func TestPRFPlusLimits(t *testing.T) {
 	if t1 := p.Compute([]byte("k"), []byte("s"), []byte{1}); !bytes.Equal(t1, full[:20]) {
 		t.Errorf("T1 = %x, want %x", full[:20], t1)
 	}
-	if _, err := NewPRF(wire.PRF_AES128_XCBC); err == nil {
+	if _, err := NewPRF(iana.PRF_AES128_XCBC); err == nil {
 		t.Error("NewPRF accepted AES128_XCBC")
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // SKCipher protects the body of an Encrypted payload (SK, RFC 7296 section
@@ -29,7 +29,7 @@ import (
 //
 // An SKCipher is safe for concurrent use.
 type SKCipher struct {
-	encrID uint16
+	encrID iana.EncrID
 	ivLen  int
 	icvLen int
 	block  int // length the padded plaintext aligns to; 1 for AES-GCM
@@ -49,17 +49,17 @@ type SKCipher struct {
 // Length attribute keyLenBits (see KeyMatLen) and integrity transform
 // integID (AUTH_NONE for AES-GCM). encKey is SK_e (with the salt for
 // AES-GCM), integKey is SK_a (empty for AES-GCM).
-func NewSKCipher(encrID uint16, keyLenBits int, integID uint16, encKey, integKey []byte) (*SKCipher, error) {
+func NewSKCipher(encrID iana.EncrID, keyLenBits int, integID iana.IntegID, encKey, integKey []byte) (*SKCipher, error) {
 	lens, err := SuiteKeyLens(encrID, keyLenBits, integID)
 	if err != nil {
 		return nil, err
 	}
 	if len(encKey) != lens.Encr {
-		return nil, fmt.Errorf("%w: %s keying material is %d octets, want %d", ErrKeyLength, encrName(encrID), len(encKey), lens.Encr)
+		return nil, fmt.Errorf("%w: %s keying material is %d octets, want %d", ErrKeyLength, encrID, len(encKey), lens.Encr)
 	}
 	if len(integKey) != lens.Integ {
 		return nil, fmt.Errorf("%w: integrity key is %d octets, want %d for %s",
-			ErrKeyLength, len(integKey), lens.Integ, wire.TransformName(wire.TransformINTEG, integID))
+			ErrKeyLength, len(integKey), lens.Integ, integID)
 	}
 	c := &SKCipher{encrID: encrID}
 	if isAEAD(encrID) {
@@ -67,22 +67,22 @@ func NewSKCipher(encrID uint16, keyLenBits int, integID uint16, encKey, integKey
 		copy(c.salt[:], encKey[len(key):])
 		b, err := aes.NewCipher(key)
 		if err != nil {
-			return nil, fmt.Errorf("ikecrypto: %s: %w", encrName(encrID), err)
+			return nil, fmt.Errorf("ikecrypto: %s: %w", encrID, err)
 		}
 		c.icvLen = gcmICVLens[encrID]
 		if c.aead, err = cipher.NewGCMWithTagSize(b, c.icvLen); err != nil {
-			return nil, fmt.Errorf("ikecrypto: %s: %w", encrName(encrID), err)
+			return nil, fmt.Errorf("ikecrypto: %s: %w", encrID, err)
 		}
 		c.ivLen, c.block = gcmIVLen, 1
 		return c, nil
 	}
-	if encrID == wire.ENCR_3DES {
+	if encrID == iana.ENCR_3DES {
 		c.cbc, err = des.NewTripleDESCipher(encKey)
 	} else {
 		c.cbc, err = aes.NewCipher(encKey)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ikecrypto: %s: %w", encrName(encrID), err)
+		return nil, fmt.Errorf("ikecrypto: %s: %w", encrID, err)
 	}
 	integ, err := NewInteg(integID)
 	if err != nil {
@@ -139,7 +139,7 @@ func (c *SKCipher) Seal(dst, prefix, plaintext []byte, rand io.Reader) ([]byte, 
 	}
 
 	if _, err := io.ReadFull(rand, iv); err != nil {
-		return nil, fmt.Errorf("ikecrypto: reading %s IV: %w", encrName(c.encrID), err)
+		return nil, fmt.Errorf("ikecrypto: reading %s IV: %w", c.encrID, err)
 	}
 	cipher.NewCBCEncrypter(c.cbc, iv).CryptBlocks(ct, ct)
 	c.mu.Lock()
@@ -156,7 +156,7 @@ func (c *SKCipher) Seal(dst, prefix, plaintext []byte, rand io.Reader) ([]byte, 
 func (c *SKCipher) Open(prefix, body []byte) ([]byte, error) {
 	// The smallest body holds one block with the Pad Length octet.
 	if min := c.ivLen + c.block + c.icvLen; len(body) < min {
-		return nil, fmt.Errorf("%w: %s body is %d octets, need at least %d", ErrMalformed, encrName(c.encrID), len(body), min)
+		return nil, fmt.Errorf("%w: %s body is %d octets, need at least %d", ErrMalformed, c.encrID, len(body), min)
 	}
 	iv, ct := body[:c.ivLen], body[c.ivLen:len(body)-c.icvLen]
 
@@ -166,12 +166,12 @@ func (c *SKCipher) Open(prefix, body []byte) ([]byte, error) {
 		var err error
 		// cipher.AEAD verifies the tag before it releases any plaintext.
 		if pt, err = c.aead.Open(nil, nonce[:], body[c.ivLen:], prefix); err != nil {
-			return nil, fmt.Errorf("%w: %s tag mismatch", ErrIntegrity, encrName(c.encrID))
+			return nil, fmt.Errorf("%w: %s tag mismatch", ErrIntegrity, c.encrID)
 		}
 	} else {
 		if len(ct)%c.block != 0 {
 			return nil, fmt.Errorf("%w: %s ciphertext is %d octets, not a multiple of the %d-octet block",
-				ErrMalformed, encrName(c.encrID), len(ct), c.block)
+				ErrMalformed, c.encrID, len(ct), c.block)
 		}
 		icvStart := len(body) - c.icvLen
 		c.mu.Lock()
@@ -201,7 +201,7 @@ func (c *SKCipher) nextGCMIV(iv []byte, rand io.Reader) error {
 	if !c.ivSeeded {
 		var seed [8]byte
 		if _, err := io.ReadFull(rand, seed[:]); err != nil {
-			return fmt.Errorf("ikecrypto: seeding %s IV counter: %w", encrName(c.encrID), err)
+			return fmt.Errorf("ikecrypto: seeding %s IV counter: %w", c.encrID, err)
 		}
 		c.ivSeq, c.ivSeeded = binary.BigEndian.Uint64(seed[:]), true
 	}

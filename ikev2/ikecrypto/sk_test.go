@@ -7,26 +7,26 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/vpnc-go/vpnc-go/ikev2/wire"
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 type skSuite struct {
 	name  string
-	encr  uint16
+	encr  iana.EncrID
 	bits  int
-	integ uint16
+	integ iana.IntegID
 }
 
 var skSuites = []skSuite{
-	{"aes128-cbc-sha1", wire.ENCR_AES_CBC, 128, wire.AUTH_HMAC_SHA1_96},
-	{"aes192-cbc-sha1", wire.ENCR_AES_CBC, 192, wire.AUTH_HMAC_SHA1_96},
-	{"aes256-cbc-sha256", wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA2_256_128},
-	{"aes256-cbc-sha384", wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA2_384_192},
-	{"aes256-cbc-sha512", wire.ENCR_AES_CBC, 256, wire.AUTH_HMAC_SHA2_512_256},
-	{"3des-cbc-sha1", wire.ENCR_3DES, 0, wire.AUTH_HMAC_SHA1_96},
-	{"aes128-gcm16", wire.ENCR_AES_GCM_16, 128, wire.AUTH_NONE},
-	{"aes256-gcm16", wire.ENCR_AES_GCM_16, 256, wire.AUTH_NONE},
-	{"aes256-gcm12", wire.ENCR_AES_GCM_12, 256, wire.AUTH_NONE},
+	{"aes128-cbc-sha1", iana.ENCR_AES_CBC, 128, iana.AUTH_HMAC_SHA1_96},
+	{"aes192-cbc-sha1", iana.ENCR_AES_CBC, 192, iana.AUTH_HMAC_SHA1_96},
+	{"aes256-cbc-sha256", iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA2_256_128},
+	{"aes256-cbc-sha384", iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA2_384_192},
+	{"aes256-cbc-sha512", iana.ENCR_AES_CBC, 256, iana.AUTH_HMAC_SHA2_512_256},
+	{"3des-cbc-sha1", iana.ENCR_3DES, 0, iana.AUTH_HMAC_SHA1_96},
+	{"aes128-gcm16", iana.ENCR_AES_GCM_16, 128, iana.AUTH_NONE},
+	{"aes256-gcm16", iana.ENCR_AES_GCM_16, 256, iana.AUTH_NONE},
+	{"aes256-gcm12", iana.ENCR_AES_GCM_12, 256, iana.AUTH_NONE},
 }
 
 // newTestSK builds a cipher for s with keys of a fixed pattern.
@@ -183,13 +183,13 @@ func TestSKSealAppendsInPlace(t *testing.T) {
 }
 
 func TestNewSKCipherKeyErrors(t *testing.T) {
-	if _, err := NewSKCipher(wire.ENCR_AES_GCM_16, 256, wire.AUTH_NONE, make([]byte, 32), nil); !errors.Is(err, ErrKeyLength) {
+	if _, err := NewSKCipher(iana.ENCR_AES_GCM_16, 256, iana.AUTH_NONE, make([]byte, 32), nil); !errors.Is(err, ErrKeyLength) {
 		t.Errorf("GCM key without salt: err = %v, want ErrKeyLength", err)
 	}
-	if _, err := NewSKCipher(wire.ENCR_AES_CBC, 128, wire.AUTH_HMAC_SHA1_96, make([]byte, 16), make([]byte, 16)); !errors.Is(err, ErrKeyLength) {
+	if _, err := NewSKCipher(iana.ENCR_AES_CBC, 128, iana.AUTH_HMAC_SHA1_96, make([]byte, 16), make([]byte, 16)); !errors.Is(err, ErrKeyLength) {
 		t.Errorf("short integrity key: err = %v, want ErrKeyLength", err)
 	}
-	if _, err := NewSKCipher(wire.ENCR_AES_GCM_8, 128, wire.AUTH_NONE, make([]byte, 20), nil); !errors.Is(err, ErrUnsupported) {
+	if _, err := NewSKCipher(iana.ENCR_AES_GCM_8, 128, iana.AUTH_NONE, make([]byte, 20), nil); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("GCM_8: err = %v, want ErrUnsupported", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // CP is the Configuration payload (RFC 7296 section 3.15).
@@ -19,7 +21,7 @@ type CPAttribute struct {
 	Value    []byte
 }
 
-func (*CP) Type() PayloadType { return PayloadCP }
+func (*CP) Type() iana.PayloadType { return iana.PayloadCP }
 
 func (p *CP) appendBody(b []byte) ([]byte, error) {
 	b = append(b, byte(p.CfgType), 0, 0, 0)
@@ -36,17 +38,17 @@ func (p *CP) appendBody(b []byte) ([]byte, error) {
 
 func decodeCP(b []byte, off int) (Payload, error) {
 	if len(b) < 4 {
-		return nil, errorf(PayloadCP, off, "body of %d bytes, need at least 4", len(b))
+		return nil, errorf(iana.PayloadCP, off, "body of %d bytes, need at least 4", len(b))
 	}
 	p := &CP{CfgType: CfgType(b[0])}
 	for pos := 4; pos < len(b); {
 		if len(b)-pos < 4 {
-			return nil, errorf(PayloadCP, off+pos, "attribute header needs 4 bytes, %d left", len(b)-pos)
+			return nil, errorf(iana.PayloadCP, off+pos, "attribute header needs 4 bytes, %d left", len(b)-pos)
 		}
 		t := CPAttrType(binary.BigEndian.Uint16(b[pos:]) & 0x7fff)
 		n := int(binary.BigEndian.Uint16(b[pos+2:]))
 		if n > len(b)-pos-4 {
-			return nil, errorf(PayloadCP, off+pos, "attribute %s length %d exceeds the %d bytes left", t, n, len(b)-pos-4)
+			return nil, errorf(iana.PayloadCP, off+pos, "attribute %s length %d exceeds the %d bytes left", t, n, len(b)-pos-4)
 		}
 		p.Attributes = append(p.Attributes, CPAttribute{AttrType: t, Value: clone(b[pos+4 : pos+4+n])})
 		pos += 4 + n

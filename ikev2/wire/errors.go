@@ -1,23 +1,27 @@
 package wire
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
+)
 
 // DecodeError reports a malformed message: which payload, where, and why.
 type DecodeError struct {
-	Payload PayloadType // PayloadNone for the IKE header itself
-	Offset  int         // byte offset in the buffer being decoded
+	Payload iana.PayloadType // PayloadNone for the IKE header itself
+	Offset  int              // byte offset in the buffer being decoded
 	Reason  string
 }
 
 func (e *DecodeError) Error() string {
 	what := "IKE header"
-	if e.Payload != PayloadNone {
+	if e.Payload != iana.PayloadNone {
 		what = e.Payload.String() + " payload"
 	}
 	return fmt.Sprintf("ikev2: malformed %s at offset %d: %s", what, e.Offset, e.Reason)
 }
 
-func errorf(p PayloadType, off int, format string, args ...any) *DecodeError {
+func errorf(p iana.PayloadType, off int, format string, args ...any) *DecodeError {
 	return &DecodeError{Payload: p, Offset: off, Reason: fmt.Sprintf(format, args...)}
 }
 
@@ -26,7 +30,7 @@ func errorf(p PayloadType, off int, format string, args ...any) *DecodeError {
 // is rejected and answered with UNSUPPORTED_CRITICAL_PAYLOAD carrying the
 // type in its notification data.
 type UnsupportedCriticalPayloadError struct {
-	Type   PayloadType
+	Type   iana.PayloadType
 	Offset int
 }
 

@@ -2,24 +2,26 @@ package wire
 
 import (
 	"encoding/binary"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // Encrypted is the Encrypted and Authenticated payload, SK (RFC 7296
 // section 3.14). Data is IV | ciphertext | ICV; NextPayload is the type of
 // the first payload inside.
 type Encrypted struct {
-	NextPayload PayloadType
+	NextPayload iana.PayloadType
 	Data        []byte
 }
 
-func (*Encrypted) Type() PayloadType                     { return PayloadSK }
+func (*Encrypted) Type() iana.PayloadType                { return iana.PayloadSK }
 func (p *Encrypted) appendBody(b []byte) ([]byte, error) { return append(b, p.Data...), nil }
 
 // EncryptedFragment is the Encrypted Fragment payload, SKF (RFC 7383
 // section 2.5). NextPayload is the first inner payload type in fragment 1
 // and zero in the others.
 type EncryptedFragment struct {
-	NextPayload   PayloadType
+	NextPayload   iana.PayloadType
 	Number, Total uint16
 	Data          []byte
 }
@@ -29,7 +31,7 @@ type EncryptedFragment struct {
 // encrypted, with the IKE header.
 const SKFHeaderLen = 8
 
-func (*EncryptedFragment) Type() PayloadType { return PayloadSKF }
+func (*EncryptedFragment) Type() iana.PayloadType { return iana.PayloadSKF }
 
 func (p *EncryptedFragment) appendBody(b []byte) ([]byte, error) {
 	b = binary.BigEndian.AppendUint16(b, p.Number)
@@ -39,7 +41,7 @@ func (p *EncryptedFragment) appendBody(b []byte) ([]byte, error) {
 
 func decodeSKF(b []byte, off int) (Payload, error) {
 	if len(b) < 4 {
-		return nil, errorf(PayloadSKF, off, "body of %d bytes, need at least 4", len(b))
+		return nil, errorf(iana.PayloadSKF, off, "body of %d bytes, need at least 4", len(b))
 	}
 	p := &EncryptedFragment{
 		Number: binary.BigEndian.Uint16(b),
@@ -48,7 +50,7 @@ func decodeSKF(b []byte, off int) (Payload, error) {
 	}
 	// RFC 7383 section 2.6: number from 1, never above the total.
 	if p.Number == 0 || p.Total == 0 || p.Number > p.Total {
-		return nil, errorf(PayloadSKF, off, "fragment %d of %d", p.Number, p.Total)
+		return nil, errorf(iana.PayloadSKF, off, "fragment %d of %d", p.Number, p.Total)
 	}
 	return p, nil
 }
@@ -68,7 +70,7 @@ const CiscoFragmentHeaderLen = 8
 
 const ciscoLastFragment = 0x01
 
-func (*CiscoFragment) Type() PayloadType { return PayloadCiscoFragment }
+func (*CiscoFragment) Type() iana.PayloadType { return iana.PayloadCiscoFragment }
 
 func (p *CiscoFragment) appendBody(b []byte) ([]byte, error) {
 	b = binary.BigEndian.AppendUint16(b, p.FragmentID)
@@ -81,7 +83,7 @@ func (p *CiscoFragment) appendBody(b []byte) ([]byte, error) {
 
 func decodeCiscoFragment(b []byte, off int) (Payload, error) {
 	if len(b) < 4 {
-		return nil, errorf(PayloadCiscoFragment, off, "body of %d bytes, need at least 4", len(b))
+		return nil, errorf(iana.PayloadCiscoFragment, off, "body of %d bytes, need at least 4", len(b))
 	}
 	p := &CiscoFragment{
 		FragmentID: binary.BigEndian.Uint16(b),
@@ -90,7 +92,7 @@ func decodeCiscoFragment(b []byte, off int) (Payload, error) {
 		Data:       clone(b[4:]),
 	}
 	if p.Number == 0 {
-		return nil, errorf(PayloadCiscoFragment, off+2, "fragment number 0; numbers start at 1")
+		return nil, errorf(iana.PayloadCiscoFragment, off+2, "fragment number 0; numbers start at 1")
 	}
 	return p, nil
 }

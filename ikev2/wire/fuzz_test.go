@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/recorded"
 )
 
@@ -48,7 +49,7 @@ func FuzzDecodePayloads(f *testing.F) {
 		f.Add(uint8(first), b)
 	}
 	f.Fuzz(func(t *testing.T, first uint8, b []byte) {
-		ps, err := DecodePayloads(PayloadType(first), b)
+		ps, err := DecodePayloads(iana.PayloadType(first), b)
 		if err != nil {
 			return
 		}

@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // HeaderLen is the length of the fixed IKE header.
@@ -22,9 +24,9 @@ const Version2 uint8 = 0x20
 // Encode; Decode fills them from the wire.
 type Header struct {
 	SPIi, SPIr  uint64
-	NextPayload PayloadType
+	NextPayload iana.PayloadType
 	Version     uint8
-	Exchange    ExchangeType
+	Exchange    iana.ExchangeType
 	Flags       uint8
 	MessageID   uint32
 	Length      uint32
@@ -53,26 +55,26 @@ func (h *Header) String() string {
 // does not speak with INVALID_MAJOR_VERSION (RFC 7296 section 2.5).
 func DecodeHeader(b []byte) (Header, error) {
 	if len(b) < HeaderLen {
-		return Header{}, errorf(PayloadNone, 0, "message is %d bytes, shorter than the %d-byte header", len(b), HeaderLen)
+		return Header{}, errorf(iana.PayloadNone, 0, "message is %d bytes, shorter than the %d-byte header", len(b), HeaderLen)
 	}
 	h := Header{
 		SPIi:        binary.BigEndian.Uint64(b[0:8]),
 		SPIr:        binary.BigEndian.Uint64(b[8:16]),
-		NextPayload: PayloadType(b[16]),
+		NextPayload: iana.PayloadType(b[16]),
 		Version:     b[17],
-		Exchange:    ExchangeType(b[18]),
+		Exchange:    iana.ExchangeType(b[18]),
 		Flags:       b[19],
 		MessageID:   binary.BigEndian.Uint32(b[20:24]),
 		Length:      binary.BigEndian.Uint32(b[24:28]),
 	}
 	if h.Length < HeaderLen || int64(h.Length) != int64(len(b)) {
-		return h, errorf(PayloadNone, 24, "length field says %d bytes but the message has %d", h.Length, len(b))
+		return h, errorf(iana.PayloadNone, 24, "length field says %d bytes but the message has %d", h.Length, len(b))
 	}
 	return h, nil
 }
 
 // appendHeader appends h with the given next payload and total length.
-func appendHeader(b []byte, h *Header, next PayloadType, length int) []byte {
+func appendHeader(b []byte, h *Header, next iana.PayloadType, length int) []byte {
 	b = binary.BigEndian.AppendUint64(b, h.SPIi)
 	b = binary.BigEndian.AppendUint64(b, h.SPIr)
 	v := h.Version

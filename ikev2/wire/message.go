@@ -3,12 +3,14 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // Payload is one IKEv2 payload. The concrete types are the pointer types of
 // this package (*SA, *KE, *Notify, ...); Unknown holds any other type.
 type Payload interface {
-	Type() PayloadType
+	Type() iana.PayloadType
 	// appendBody appends the payload body: what follows the 4-byte generic
 	// payload header.
 	appendBody(b []byte) ([]byte, error)
@@ -48,7 +50,7 @@ func Decode(b []byte) (*Message, error) {
 // DecodePayloads parses a chain of payloads starting with type first, such
 // as the decrypted contents of an SK payload. Offsets in errors count from
 // the start of b.
-func DecodePayloads(first PayloadType, b []byte) ([]Payload, error) {
+func DecodePayloads(first iana.PayloadType, b []byte) ([]Payload, error) {
 	return decodeChain(first, b, 0)
 }
 
@@ -58,7 +60,7 @@ func (m *Message) Encode() ([]byte, error) { return m.AppendEncode(nil) }
 // AppendEncode appends the wire form of m to dst.
 func (m *Message) AppendEncode(dst []byte) ([]byte, error) {
 	start := len(dst)
-	dst = appendHeader(dst, &m.Header, PayloadNone, 0)
+	dst = appendHeader(dst, &m.Header, iana.PayloadNone, 0)
 	dst, first, err := AppendPayloads(dst, m.Payloads)
 	if err != nil {
 		return dst[:start], err
@@ -77,9 +79,9 @@ func (m *Message) AppendEncode(dst []byte) ([]byte, error) {
 // type of the first one (PayloadNone for an empty chain). An SK or SKF
 // payload must be the last: its Next Payload field names its first inner
 // payload instead (RFC 7296 section 3.14).
-func AppendPayloads(dst []byte, ps []Payload) ([]byte, PayloadType, error) {
+func AppendPayloads(dst []byte, ps []Payload) ([]byte, iana.PayloadType, error) {
 	for i, p := range ps {
-		next := PayloadNone
+		next := iana.PayloadNone
 		switch e := p.(type) {
 		case *Encrypted:
 			next = e.NextPayload
@@ -88,7 +90,7 @@ func AppendPayloads(dst []byte, ps []Payload) ([]byte, PayloadType, error) {
 		}
 		if i+1 < len(ps) {
 			if isEncrypted(p.Type()) {
-				return dst, PayloadNone, fmt.Errorf("ikev2: %s payload must be the last payload", p.Type())
+				return dst, iana.PayloadNone, fmt.Errorf("ikev2: %s payload must be the last payload", p.Type())
 			}
 			next = ps[i+1].Type()
 		}
@@ -100,66 +102,66 @@ func AppendPayloads(dst []byte, ps []Payload) ([]byte, PayloadType, error) {
 		dst = append(dst, byte(next), flags, 0, 0)
 		var err error
 		if dst, err = p.appendBody(dst); err != nil {
-			return dst[:start], PayloadNone, fmt.Errorf("ikev2: encoding %s payload: %w", p.Type(), err)
+			return dst[:start], iana.PayloadNone, fmt.Errorf("ikev2: encoding %s payload: %w", p.Type(), err)
 		}
 		n := len(dst) - start
 		if n > maxPayloadLen {
-			return dst[:start], PayloadNone, fmt.Errorf("ikev2: %s payload of %d bytes exceeds the 16-bit length field", p.Type(), n)
+			return dst[:start], iana.PayloadNone, fmt.Errorf("ikev2: %s payload of %d bytes exceeds the 16-bit length field", p.Type(), n)
 		}
 		binary.BigEndian.PutUint16(dst[start+2:], uint16(n))
 	}
 	if len(ps) == 0 {
-		return dst, PayloadNone, nil
+		return dst, iana.PayloadNone, nil
 	}
 	return dst, ps[0].Type(), nil
 }
 
-func isEncrypted(t PayloadType) bool { return t == PayloadSK || t == PayloadSKF }
+func isEncrypted(t iana.PayloadType) bool { return t == iana.PayloadSK || t == iana.PayloadSKF }
 
 // bodyDecoder parses a payload body; off is the body's offset for errors.
 type bodyDecoder func(body []byte, off int) (Payload, error)
 
-var decoders map[PayloadType]bodyDecoder
+var decoders map[iana.PayloadType]bodyDecoder
 
 func init() {
-	decoders = map[PayloadType]bodyDecoder{
-		PayloadSA: decodeSA,
-		PayloadKE: decodeKE,
-		PayloadIDi: func(b []byte, off int) (Payload, error) {
-			id, err := decodeID(PayloadIDi, b, off)
+	decoders = map[iana.PayloadType]bodyDecoder{
+		iana.PayloadSA: decodeSA,
+		iana.PayloadKE: decodeKE,
+		iana.PayloadIDi: func(b []byte, off int) (Payload, error) {
+			id, err := decodeID(iana.PayloadIDi, b, off)
 			return &IDi{id}, err
 		},
-		PayloadIDr: func(b []byte, off int) (Payload, error) {
-			id, err := decodeID(PayloadIDr, b, off)
+		iana.PayloadIDr: func(b []byte, off int) (Payload, error) {
+			id, err := decodeID(iana.PayloadIDr, b, off)
 			return &IDr{id}, err
 		},
-		PayloadCERT:    decodeCert,
-		PayloadCERTREQ: decodeCertReq,
-		PayloadAUTH:    decodeAuth,
-		PayloadNonce:   func(b []byte, _ int) (Payload, error) { return &Nonce{Data: clone(b)}, nil },
-		PayloadNotify:  decodeNotify,
-		PayloadDelete:  decodeDelete,
-		PayloadVendor:  func(b []byte, _ int) (Payload, error) { return &VendorID{Data: clone(b)}, nil },
-		PayloadTSi: func(b []byte, off int) (Payload, error) {
-			ts, err := decodeTS(PayloadTSi, b, off)
+		iana.PayloadCERT:    decodeCert,
+		iana.PayloadCERTREQ: decodeCertReq,
+		iana.PayloadAUTH:    decodeAuth,
+		iana.PayloadNonce:   func(b []byte, _ int) (Payload, error) { return &Nonce{Data: clone(b)}, nil },
+		iana.PayloadNotify:  decodeNotify,
+		iana.PayloadDelete:  decodeDelete,
+		iana.PayloadVendor:  func(b []byte, _ int) (Payload, error) { return &VendorID{Data: clone(b)}, nil },
+		iana.PayloadTSi: func(b []byte, off int) (Payload, error) {
+			ts, err := decodeTS(iana.PayloadTSi, b, off)
 			return &TSi{ts}, err
 		},
-		PayloadTSr: func(b []byte, off int) (Payload, error) {
-			ts, err := decodeTS(PayloadTSr, b, off)
+		iana.PayloadTSr: func(b []byte, off int) (Payload, error) {
+			ts, err := decodeTS(iana.PayloadTSr, b, off)
 			return &TSr{ts}, err
 		},
-		PayloadCP:            decodeCP,
-		PayloadEAP:           func(b []byte, _ int) (Payload, error) { return &EAP{Data: clone(b)}, nil },
-		PayloadCiscoFragment: decodeCiscoFragment,
+		iana.PayloadCP:            decodeCP,
+		iana.PayloadEAP:           func(b []byte, _ int) (Payload, error) { return &EAP{Data: clone(b)}, nil },
+		iana.PayloadCiscoFragment: decodeCiscoFragment,
 	}
 }
 
 // decodeChain walks a payload chain. base is the offset of b in the
 // buffer the caller reports errors against.
-func decodeChain(next PayloadType, b []byte, base int) ([]Payload, error) {
+func decodeChain(next iana.PayloadType, b []byte, base int) ([]Payload, error) {
 	var ps []Payload
 	off := 0
-	for next != PayloadNone {
+	for next != iana.PayloadNone {
 		at := base + off
 		if len(b)-off < genericHeaderLen {
 			return ps, errorf(next, at, "%d bytes left, need a 4-byte payload header", len(b)-off)
@@ -170,20 +172,20 @@ func decodeChain(next PayloadType, b []byte, base int) ([]Payload, error) {
 			return ps, errorf(next, at, "payload length %d outside 4..%d", length, len(b)-off)
 		}
 		body := b[off+genericHeaderLen : off+length]
-		typ, following := next, PayloadType(hdr[0])
+		typ, following := next, iana.PayloadType(hdr[0])
 		var p Payload
 		var err error
 		switch {
-		case typ == PayloadSK:
+		case typ == iana.PayloadSK:
 			// The SK payload is always last; its Next Payload field names
 			// the first payload inside the ciphertext (section 3.14).
-			p, following = &Encrypted{NextPayload: following, Data: clone(body)}, PayloadNone
-		case typ == PayloadSKF:
+			p, following = &Encrypted{NextPayload: following, Data: clone(body)}, iana.PayloadNone
+		case typ == iana.PayloadSKF:
 			p, err = decodeSKF(body, at+genericHeaderLen)
 			if err == nil {
 				p.(*EncryptedFragment).NextPayload = following
 			}
-			following = PayloadNone
+			following = iana.PayloadNone
 		case decoders[typ] != nil:
 			p, err = decoders[typ](body, at+genericHeaderLen)
 		case hdr[1]&critical != 0:
@@ -202,7 +204,7 @@ func decodeChain(next PayloadType, b []byte, base int) ([]Payload, error) {
 		}
 	}
 	if off != len(b) {
-		return ps, errorf(PayloadNone, base+off, "%d bytes after the last payload", len(b)-off)
+		return ps, errorf(iana.PayloadNone, base+off, "%d bytes after the last payload", len(b)-off)
 	}
 	return ps, nil
 }
@@ -237,7 +239,7 @@ func FindAll[T Payload](ps []Payload) []T {
 }
 
 // FindNotify returns the first Notify of type t in ps.
-func FindNotify(ps []Payload, t NotifyType) (*Notify, bool) {
+func FindNotify(ps []Payload, t iana.NotifyType) (*Notify, bool) {
 	for _, p := range ps {
 		if n, ok := p.(*Notify); ok && n.NotifyType == t {
 			return n, true
@@ -249,10 +251,10 @@ func FindNotify(ps []Payload, t NotifyType) (*Notify, bool) {
 // Unknown is a payload of a type this package does not know, kept as it
 // was received.
 type Unknown struct {
-	PType    PayloadType
+	PType    iana.PayloadType
 	Critical bool
 	Data     []byte
 }
 
-func (u *Unknown) Type() PayloadType                   { return u.PType }
+func (u *Unknown) Type() iana.PayloadType              { return u.PType }
 func (u *Unknown) appendBody(b []byte) ([]byte, error) { return append(b, u.Data...), nil }

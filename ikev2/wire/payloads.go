@@ -6,26 +6,28 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // KE is the Key Exchange payload (RFC 7296 section 3.4).
 type KE struct {
-	Group uint16 // a DH transform ID
+	Group iana.DHGroup
 	Data  []byte
 }
 
-func (*KE) Type() PayloadType { return PayloadKE }
+func (*KE) Type() iana.PayloadType { return iana.PayloadKE }
 
 func (p *KE) appendBody(b []byte) ([]byte, error) {
-	b = binary.BigEndian.AppendUint16(b, p.Group)
+	b = binary.BigEndian.AppendUint16(b, uint16(p.Group))
 	return append(append(b, 0, 0), p.Data...), nil
 }
 
 func decodeKE(b []byte, off int) (Payload, error) {
 	if len(b) < 4 {
-		return nil, errorf(PayloadKE, off, "body of %d bytes, need at least 4", len(b))
+		return nil, errorf(iana.PayloadKE, off, "body of %d bytes, need at least 4", len(b))
 	}
-	return &KE{Group: binary.BigEndian.Uint16(b), Data: clone(b[4:])}, nil
+	return &KE{Group: iana.DHGroup(binary.BigEndian.Uint16(b)), Data: clone(b[4:])}, nil
 }
 
 // ID is the body of an Identification payload (RFC 7296 section 3.5).
@@ -40,8 +42,8 @@ type IDi struct{ ID }
 // IDr is the responder's identification payload.
 type IDr struct{ ID }
 
-func (*IDi) Type() PayloadType { return PayloadIDi }
-func (*IDr) Type() PayloadType { return PayloadIDr }
+func (*IDi) Type() iana.PayloadType { return iana.PayloadIDi }
+func (*IDr) Type() iana.PayloadType { return iana.PayloadIDr }
 
 func (p *ID) appendBody(b []byte) ([]byte, error) {
 	return append(append(b, byte(p.IDType), 0, 0, 0), p.Data...), nil
@@ -85,7 +87,7 @@ func isPrintable(b []byte) bool {
 	return len(b) > 0
 }
 
-func decodeID(t PayloadType, b []byte, off int) (ID, error) {
+func decodeID(t iana.PayloadType, b []byte, off int) (ID, error) {
 	if len(b) < 4 {
 		return ID{}, errorf(t, off, "body of %d bytes, need at least 4", len(b))
 	}
@@ -109,7 +111,7 @@ type Cert struct {
 	Data     []byte
 }
 
-func (*Cert) Type() PayloadType { return PayloadCERT }
+func (*Cert) Type() iana.PayloadType { return iana.PayloadCERT }
 
 func (p *Cert) appendBody(b []byte) ([]byte, error) {
 	return append(append(b, byte(p.Encoding)), p.Data...), nil
@@ -117,7 +119,7 @@ func (p *Cert) appendBody(b []byte) ([]byte, error) {
 
 func decodeCert(b []byte, off int) (Payload, error) {
 	if len(b) < 1 {
-		return nil, errorf(PayloadCERT, off, "empty body, need the encoding octet")
+		return nil, errorf(iana.PayloadCERT, off, "empty body, need the encoding octet")
 	}
 	return &Cert{Encoding: CertEncoding(b[0]), Data: clone(b[1:])}, nil
 }
@@ -130,7 +132,7 @@ type CertReq struct {
 	Data     []byte
 }
 
-func (*CertReq) Type() PayloadType { return PayloadCERTREQ }
+func (*CertReq) Type() iana.PayloadType { return iana.PayloadCERTREQ }
 
 func (p *CertReq) appendBody(b []byte) ([]byte, error) {
 	return append(append(b, byte(p.Encoding)), p.Data...), nil
@@ -148,7 +150,7 @@ func (p *CertReq) Authorities() [][20]byte {
 
 func decodeCertReq(b []byte, off int) (Payload, error) {
 	if len(b) < 1 {
-		return nil, errorf(PayloadCERTREQ, off, "empty body, need the encoding octet")
+		return nil, errorf(iana.PayloadCERTREQ, off, "empty body, need the encoding octet")
 	}
 	return &CertReq{Encoding: CertEncoding(b[0]), Data: clone(b[1:])}, nil
 }
@@ -159,7 +161,7 @@ type Auth struct {
 	Data   []byte
 }
 
-func (*Auth) Type() PayloadType { return PayloadAUTH }
+func (*Auth) Type() iana.PayloadType { return iana.PayloadAUTH }
 
 func (p *Auth) appendBody(b []byte) ([]byte, error) {
 	return append(append(b, byte(p.Method), 0, 0, 0), p.Data...), nil
@@ -167,7 +169,7 @@ func (p *Auth) appendBody(b []byte) ([]byte, error) {
 
 func decodeAuth(b []byte, off int) (Payload, error) {
 	if len(b) < 4 {
-		return nil, errorf(PayloadAUTH, off, "body of %d bytes, need at least 4", len(b))
+		return nil, errorf(iana.PayloadAUTH, off, "body of %d bytes, need at least 4", len(b))
 	}
 	return &Auth{Method: AuthMethod(b[0]), Data: clone(b[4:])}, nil
 }
@@ -176,31 +178,31 @@ func decodeAuth(b []byte, off int) (Payload, error) {
 // octets) is checked by the exchange that uses it, not here.
 type Nonce struct{ Data []byte }
 
-func (*Nonce) Type() PayloadType                     { return PayloadNonce }
+func (*Nonce) Type() iana.PayloadType                { return iana.PayloadNonce }
 func (p *Nonce) appendBody(b []byte) ([]byte, error) { return append(b, p.Data...), nil }
 
 // VendorID is the Vendor ID payload (RFC 7296 section 3.12).
 type VendorID struct{ Data []byte }
 
-func (*VendorID) Type() PayloadType                     { return PayloadVendor }
+func (*VendorID) Type() iana.PayloadType                { return iana.PayloadVendor }
 func (p *VendorID) appendBody(b []byte) ([]byte, error) { return append(b, p.Data...), nil }
 
 // EAP is the EAP payload (RFC 7296 section 3.16): one whole EAP packet,
 // parsed by the eap package.
 type EAP struct{ Data []byte }
 
-func (*EAP) Type() PayloadType                     { return PayloadEAP }
+func (*EAP) Type() iana.PayloadType                { return iana.PayloadEAP }
 func (p *EAP) appendBody(b []byte) ([]byte, error) { return append(b, p.Data...), nil }
 
 // Notify is the Notify payload (RFC 7296 section 3.10).
 type Notify struct {
-	Protocol   ProtocolID
+	Protocol   iana.ProtocolID
 	SPI        []byte
-	NotifyType NotifyType
+	NotifyType iana.NotifyType
 	Data       []byte
 }
 
-func (*Notify) Type() PayloadType { return PayloadNotify }
+func (*Notify) Type() iana.PayloadType { return iana.PayloadNotify }
 
 func (p *Notify) appendBody(b []byte) ([]byte, error) {
 	if len(p.SPI) > 0xff {
@@ -213,15 +215,15 @@ func (p *Notify) appendBody(b []byte) ([]byte, error) {
 
 func decodeNotify(b []byte, off int) (Payload, error) {
 	if len(b) < 4 {
-		return nil, errorf(PayloadNotify, off, "body of %d bytes, need at least 4", len(b))
+		return nil, errorf(iana.PayloadNotify, off, "body of %d bytes, need at least 4", len(b))
 	}
 	spiSize := int(b[1])
 	if 4+spiSize > len(b) {
-		return nil, errorf(PayloadNotify, off+1, "SPI size %d exceeds the %d bytes left", spiSize, len(b)-4)
+		return nil, errorf(iana.PayloadNotify, off+1, "SPI size %d exceeds the %d bytes left", spiSize, len(b)-4)
 	}
 	return &Notify{
-		Protocol:   ProtocolID(b[0]),
-		NotifyType: NotifyType(binary.BigEndian.Uint16(b[2:])),
+		Protocol:   iana.ProtocolID(b[0]),
+		NotifyType: iana.NotifyType(binary.BigEndian.Uint16(b[2:])),
 		SPI:        clone(b[4 : 4+spiSize]),
 		Data:       clone(b[4+spiSize:]),
 	}, nil
@@ -230,12 +232,12 @@ func decodeNotify(b []byte, off int) (Payload, error) {
 // Delete is the Delete payload (RFC 7296 section 3.11). For the IKE SA,
 // SPISize is 0 and SPIs is empty; for ESP and AH, SPISize is 4.
 type Delete struct {
-	Protocol ProtocolID
+	Protocol iana.ProtocolID
 	SPISize  uint8
 	SPIs     [][]byte
 }
 
-func (*Delete) Type() PayloadType { return PayloadDelete }
+func (*Delete) Type() iana.PayloadType { return iana.PayloadDelete }
 
 func (p *Delete) appendBody(b []byte) ([]byte, error) {
 	if len(p.SPIs) > 0xffff {
@@ -265,15 +267,15 @@ func (p *Delete) ESPSPIs() []uint32 {
 
 func decodeDelete(b []byte, off int) (Payload, error) {
 	if len(b) < 4 {
-		return nil, errorf(PayloadDelete, off, "body of %d bytes, need at least 4", len(b))
+		return nil, errorf(iana.PayloadDelete, off, "body of %d bytes, need at least 4", len(b))
 	}
-	p := &Delete{Protocol: ProtocolID(b[0]), SPISize: b[1]}
+	p := &Delete{Protocol: iana.ProtocolID(b[0]), SPISize: b[1]}
 	n := int(binary.BigEndian.Uint16(b[2:]))
 	if want := 4 + n*int(p.SPISize); want != len(b) {
-		return nil, errorf(PayloadDelete, off, "%d SPIs of %d bytes need a %d-byte body, have %d", n, p.SPISize, want, len(b))
+		return nil, errorf(iana.PayloadDelete, off, "%d SPIs of %d bytes need a %d-byte body, have %d", n, p.SPISize, want, len(b))
 	}
 	if n > 0 && p.SPISize == 0 {
-		return nil, errorf(PayloadDelete, off+1, "%d SPIs of size 0", n)
+		return nil, errorf(iana.PayloadDelete, off+1, "%d SPIs of size 0", n)
 	}
 	for i := 0; i < n; i++ {
 		s := 4 + i*int(p.SPISize)

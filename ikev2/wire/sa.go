@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // SA is the Security Association payload (RFC 7296 section 3.3).
@@ -14,14 +16,14 @@ type SA struct {
 // Proposal is one proposal substructure.
 type Proposal struct {
 	Number     uint8
-	Protocol   ProtocolID
+	Protocol   iana.ProtocolID
 	SPI        []byte // empty in IKE_SA_INIT, 8 bytes for IKE rekeys, 4 for ESP/AH
 	Transforms []Transform
 }
 
 // Transform is one transform substructure.
 type Transform struct {
-	Type TransformType
+	Type iana.TransformType
 	ID   uint16
 	// KeyLength is the Key Length attribute in bits (0 when absent).
 	KeyLength uint16
@@ -48,7 +50,7 @@ const (
 	attrHeaderLength = 4
 )
 
-func (*SA) Type() PayloadType { return PayloadSA }
+func (*SA) Type() iana.PayloadType { return iana.PayloadSA }
 
 func (p *SA) appendBody(b []byte) ([]byte, error) {
 	for i := range p.Proposals {
@@ -123,21 +125,21 @@ func decodeSA(b []byte, off int) (Payload, error) {
 	for pos := 0; pos < len(b); {
 		at := off + pos
 		if len(b)-pos < proposalHdrLen {
-			return nil, errorf(PayloadSA, at, "proposal header needs 8 bytes, %d left", len(b)-pos)
+			return nil, errorf(iana.PayloadSA, at, "proposal header needs 8 bytes, %d left", len(b)-pos)
 		}
 		h := b[pos:]
 		length := int(binary.BigEndian.Uint16(h[2:]))
 		if length < proposalHdrLen || length > len(b)-pos {
-			return nil, errorf(PayloadSA, at, "proposal length %d outside 8..%d", length, len(b)-pos)
+			return nil, errorf(iana.PayloadSA, at, "proposal length %d outside 8..%d", length, len(b)-pos)
 		}
 		last := h[0] == lastSubstruc
 		if !last && h[0] != moreProposals {
-			return nil, errorf(PayloadSA, at, "proposal marker %d, want 0 or 2", h[0])
+			return nil, errorf(iana.PayloadSA, at, "proposal marker %d, want 0 or 2", h[0])
 		}
-		pr := Proposal{Number: h[4], Protocol: ProtocolID(h[5])}
+		pr := Proposal{Number: h[4], Protocol: iana.ProtocolID(h[5])}
 		spiSize, nTrans := int(h[6]), int(h[7])
 		if proposalHdrLen+spiSize > length {
-			return nil, errorf(PayloadSA, at+6, "SPI size %d exceeds the proposal", spiSize)
+			return nil, errorf(iana.PayloadSA, at+6, "SPI size %d exceeds the proposal", spiSize)
 		}
 		pr.SPI = clone(h[proposalHdrLen : proposalHdrLen+spiSize])
 		var err error
@@ -148,7 +150,7 @@ func decodeSA(b []byte, off int) (Payload, error) {
 		sa.Proposals = append(sa.Proposals, pr)
 		pos += length
 		if last != (pos == len(b)) {
-			return nil, errorf(PayloadSA, at, "proposal marker says last=%v but %d bytes follow", last, len(b)-pos)
+			return nil, errorf(iana.PayloadSA, at, "proposal marker says last=%v but %d bytes follow", last, len(b)-pos)
 		}
 	}
 	return sa, nil
@@ -160,23 +162,23 @@ func decodeTransforms(b []byte, off int, n int) ([]Transform, error) {
 	for i := 0; i < n; i++ {
 		at := off + pos
 		if len(b)-pos < transformHdrLen {
-			return nil, errorf(PayloadSA, at, "transform %d of %d: header needs 8 bytes, %d left", i+1, n, len(b)-pos)
+			return nil, errorf(iana.PayloadSA, at, "transform %d of %d: header needs 8 bytes, %d left", i+1, n, len(b)-pos)
 		}
 		h := b[pos:]
 		length := int(binary.BigEndian.Uint16(h[2:]))
 		if length < transformHdrLen || length > len(b)-pos {
-			return nil, errorf(PayloadSA, at, "transform length %d outside 8..%d", length, len(b)-pos)
+			return nil, errorf(iana.PayloadSA, at, "transform length %d outside 8..%d", length, len(b)-pos)
 		}
 		last := i == n-1
 		if want := byte(moreTransforms); last {
 			want = lastSubstruc
 			if h[0] != want {
-				return nil, errorf(PayloadSA, at, "last transform has marker %d, want 0", h[0])
+				return nil, errorf(iana.PayloadSA, at, "last transform has marker %d, want 0", h[0])
 			}
 		} else if h[0] != want {
-			return nil, errorf(PayloadSA, at, "transform %d of %d has marker %d, want 3", i+1, n, h[0])
+			return nil, errorf(iana.PayloadSA, at, "transform %d of %d has marker %d, want 3", i+1, n, h[0])
 		}
-		t := Transform{Type: TransformType(h[4]), ID: binary.BigEndian.Uint16(h[6:])}
+		t := Transform{Type: iana.TransformType(h[4]), ID: binary.BigEndian.Uint16(h[6:])}
 		if err := t.decodeAttributes(h[transformHdrLen:length], at+transformHdrLen); err != nil {
 			return nil, err
 		}
@@ -184,7 +186,7 @@ func decodeTransforms(b []byte, off int, n int) ([]Transform, error) {
 		pos += length
 	}
 	if pos != len(b) {
-		return nil, errorf(PayloadSA, off+pos, "%d bytes after the %d transforms the proposal announced", len(b)-pos, n)
+		return nil, errorf(iana.PayloadSA, off+pos, "%d bytes after the %d transforms the proposal announced", len(b)-pos, n)
 	}
 	return ts, nil
 }
@@ -192,7 +194,7 @@ func decodeTransforms(b []byte, off int, n int) ([]Transform, error) {
 func (t *Transform) decodeAttributes(b []byte, off int) error {
 	for pos := 0; pos < len(b); {
 		if len(b)-pos < attrHeaderLength {
-			return errorf(PayloadSA, off+pos, "transform attribute needs 4 bytes, %d left", len(b)-pos)
+			return errorf(iana.PayloadSA, off+pos, "transform attribute needs 4 bytes, %d left", len(b)-pos)
 		}
 		typ := binary.BigEndian.Uint16(b[pos:])
 		if typ&attrFormatTV != 0 {
@@ -210,7 +212,7 @@ func (t *Transform) decodeAttributes(b []byte, off int) error {
 		}
 		n := int(binary.BigEndian.Uint16(b[pos+2:]))
 		if n > len(b)-pos-attrHeaderLength {
-			return errorf(PayloadSA, off+pos, "attribute %d length %d exceeds the %d bytes left", typ, n, len(b)-pos-attrHeaderLength)
+			return errorf(iana.PayloadSA, off+pos, "attribute %d length %d exceeds the %d bytes left", typ, n, len(b)-pos-attrHeaderLength)
 		}
 		t.Attributes = append(t.Attributes, TransformAttribute{Type: typ, Value: clone(b[pos+4 : pos+4+n])})
 		pos += attrHeaderLength + n
@@ -220,7 +222,7 @@ func (t *Transform) decodeAttributes(b []byte, off int) error {
 
 // String renders a transform like "ENCR_AES_CBC_256" or "PRF_HMAC_SHA1".
 func (t Transform) String() string {
-	s := t.Type.String() + "_" + TransformName(t.Type, t.ID)
+	s := t.Type.String() + "_" + iana.TransformName(t.Type, t.ID)
 	if t.KeyLength != 0 {
 		s += fmt.Sprintf("_%d", t.KeyLength)
 	}

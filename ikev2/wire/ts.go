@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 )
 
 // TrafficSelectors is the body of a TSi or TSr payload (RFC 7296 section 3.13).
@@ -17,8 +19,8 @@ type TSi struct{ TrafficSelectors }
 // TSr is the responder's Traffic Selector payload.
 type TSr struct{ TrafficSelectors }
 
-func (*TSi) Type() PayloadType { return PayloadTSi }
-func (*TSr) Type() PayloadType { return PayloadTSr }
+func (*TSi) Type() iana.PayloadType { return iana.PayloadTSi }
+func (*TSr) Type() iana.PayloadType { return iana.PayloadTSr }
 
 // TrafficSelector is one selector: an address range, a port range and an IP
 // protocol (0 = any). Selectors of a type other than IPv4 or IPv6 keep their
@@ -137,7 +139,7 @@ func (p *TrafficSelectors) appendBody(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-func decodeTS(pt PayloadType, b []byte, off int) (TrafficSelectors, error) {
+func decodeTS(pt iana.PayloadType, b []byte, off int) (TrafficSelectors, error) {
 	var ts TrafficSelectors
 	if len(b) < 4 {
 		return ts, errorf(pt, off, "body of %d bytes, need at least 4", len(b))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2/recorded"
 )
 
@@ -15,25 +16,25 @@ import (
 func sampleMessage() *Message {
 	return &Message{
 		Header: Header{SPIi: 0x0102030405060708, SPIr: 0x1112131415161718, Version: Version2,
-			Exchange: IKE_SA_INIT, Flags: FlagInitiator, MessageID: 0},
+			Exchange: iana.IKE_SA_INIT, Flags: FlagInitiator, MessageID: 0},
 		Payloads: []Payload{
 			&SA{Proposals: []Proposal{
-				{Number: 1, Protocol: ProtoIKE, Transforms: []Transform{
-					{Type: TransformENCR, ID: ENCR_AES_GCM_16, KeyLength: 256},
-					{Type: TransformPRF, ID: PRF_HMAC_SHA2_384},
-					{Type: TransformDH, ID: DH_ECP384},
+				{Number: 1, Protocol: iana.ProtoIKE, Transforms: []Transform{
+					{Type: iana.TransformENCR, ID: uint16(iana.ENCR_AES_GCM_16), KeyLength: 256},
+					{Type: iana.TransformPRF, ID: uint16(iana.PRF_HMAC_SHA2_384)},
+					{Type: iana.TransformDH, ID: uint16(iana.DH_ECP384)},
 				}},
-				{Number: 2, Protocol: ProtoESP, SPI: []byte{1, 2, 3, 4}, Transforms: []Transform{
-					{Type: TransformENCR, ID: ENCR_AES_CBC, KeyLength: 128,
+				{Number: 2, Protocol: iana.ProtoESP, SPI: []byte{1, 2, 3, 4}, Transforms: []Transform{
+					{Type: iana.TransformENCR, ID: uint16(iana.ENCR_AES_CBC), KeyLength: 128,
 						Attributes: []TransformAttribute{{Type: 99, Value: []byte("tlv")}, {Type: 98, TV: true, Value: []byte{0, 7}}}},
-					{Type: TransformINTEG, ID: AUTH_HMAC_SHA1_96},
-					{Type: TransformESN, ID: ESN_NO},
+					{Type: iana.TransformINTEG, ID: uint16(iana.AUTH_HMAC_SHA1_96)},
+					{Type: iana.TransformESN, ID: uint16(iana.ESN_NO)},
 				}},
 			}},
-			&KE{Group: DH_ECP384, Data: bytes.Repeat([]byte{0xab}, 96)},
+			&KE{Group: iana.DH_ECP384, Data: bytes.Repeat([]byte{0xab}, 96)},
 			&Nonce{Data: bytes.Repeat([]byte{0x42}, 32)},
-			&Notify{NotifyType: NAT_DETECTION_SOURCE_IP, Data: bytes.Repeat([]byte{1}, 20)},
-			&Notify{Protocol: ProtoESP, SPI: []byte{9, 9, 9, 9}, NotifyType: REKEY_SA},
+			&Notify{NotifyType: iana.NAT_DETECTION_SOURCE_IP, Data: bytes.Repeat([]byte{1}, 20)},
+			&Notify{Protocol: iana.ProtoESP, SPI: []byte{9, 9, 9, 9}, NotifyType: iana.REKEY_SA},
 			&VendorID{Data: []byte("CISCO-DELETE-REASON")},
 			&IDi{ID{IDType: 201, Data: []byte("*$AnyConnectClient$*")}},
 			&IDr{ID{IDType: ID_FQDN, Data: []byte("vpn.example.com")}},
@@ -57,10 +58,10 @@ func sampleMessage() *Message {
 				{AttrType: APPLICATION_VERSION},
 			}},
 			&EAP{Data: []byte{1, 1, 0, 5, 1}},
-			&Delete{Protocol: ProtoESP, SPISize: 4, SPIs: [][]byte{{1, 2, 3, 4}, {5, 6, 7, 8}}},
-			&Delete{Protocol: ProtoIKE},
+			&Delete{Protocol: iana.ProtoESP, SPISize: 4, SPIs: [][]byte{{1, 2, 3, 4}, {5, 6, 7, 8}}},
+			&Delete{Protocol: iana.ProtoIKE},
 			&Unknown{PType: 200, Data: []byte("opaque")},
-			&Encrypted{NextPayload: PayloadIDi, Data: bytes.Repeat([]byte{0xee}, 48)},
+			&Encrypted{NextPayload: iana.PayloadIDi, Data: bytes.Repeat([]byte{0xee}, 48)},
 		},
 	}
 }
@@ -89,12 +90,12 @@ func TestRoundTripEveryPayload(t *testing.T) {
 
 func TestRoundTripFragmentPayloads(t *testing.T) {
 	for _, p := range []Payload{
-		&EncryptedFragment{NextPayload: PayloadIDr, Number: 1, Total: 3, Data: []byte("iv-and-ciphertext")},
+		&EncryptedFragment{NextPayload: iana.PayloadIDr, Number: 1, Total: 3, Data: []byte("iv-and-ciphertext")},
 		&EncryptedFragment{Number: 3, Total: 3, Data: []byte("x")},
 		&CiscoFragment{FragmentID: 1, Number: 1, Data: bytes.Repeat([]byte{1}, 100)},
 		&CiscoFragment{FragmentID: 1, Number: 9, Last: true, Data: []byte{2}},
 	} {
-		m := &Message{Header: Header{SPIi: 1, SPIr: 2, Exchange: IKE_AUTH, Flags: FlagResponse, MessageID: 1, Version: Version2}, Payloads: []Payload{p}}
+		m := &Message{Header: Header{SPIi: 1, SPIr: 2, Exchange: iana.IKE_AUTH, Flags: FlagResponse, MessageID: 1, Version: Version2}, Payloads: []Payload{p}}
 		b, err := m.Encode()
 		if err != nil {
 			t.Fatal(err)
@@ -114,7 +115,7 @@ func TestRecordedMessagesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[PayloadType]int{}
+	seen := map[iana.PayloadType]int{}
 	for _, s := range sessions {
 		for _, d := range s.IKEMessages() {
 			m, err := Decode(d.Payload)
@@ -135,7 +136,7 @@ func TestRecordedMessagesRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range []PayloadType{PayloadSA, PayloadKE, PayloadNonce, PayloadNotify, PayloadSK, PayloadSKF} {
+	for _, p := range []iana.PayloadType{iana.PayloadSA, iana.PayloadKE, iana.PayloadNonce, iana.PayloadNotify, iana.PayloadSK, iana.PayloadSKF} {
 		if seen[p] == 0 {
 			t.Errorf("no %s payload in the recordings", p)
 		}
@@ -160,9 +161,9 @@ func TestTruncationsNeverPanic(t *testing.T) {
 }
 
 func TestDecodeErrorsNamePayloadAndOffset(t *testing.T) {
-	m := &Message{Header: Header{Exchange: IKE_SA_INIT, Flags: FlagInitiator}, Payloads: []Payload{
+	m := &Message{Header: Header{Exchange: iana.IKE_SA_INIT, Flags: FlagInitiator}, Payloads: []Payload{
 		&Nonce{Data: make([]byte, 16)},
-		&Notify{NotifyType: COOKIE, Data: []byte{1, 2}},
+		&Notify{NotifyType: iana.COOKIE, Data: []byte{1, 2}},
 	}}
 	b, _ := m.Encode()
 	// Make the notify's SPI size exceed its body: offset 28+20 is the
@@ -170,7 +171,7 @@ func TestDecodeErrorsNamePayloadAndOffset(t *testing.T) {
 	b[HeaderLen+20+4+1] = 50
 	_, err := Decode(b)
 	var de *DecodeError
-	if !errors.As(err, &de) || de.Payload != PayloadNotify || de.Offset != HeaderLen+20+4+1 {
+	if !errors.As(err, &de) || de.Payload != iana.PayloadNotify || de.Offset != HeaderLen+20+4+1 {
 		t.Fatalf("got %v", err)
 	}
 	if !strings.Contains(err.Error(), "N payload at offset 53") {
@@ -179,18 +180,18 @@ func TestDecodeErrorsNamePayloadAndOffset(t *testing.T) {
 
 	b, _ = m.Encode()
 	b[HeaderLen+2], b[HeaderLen+3] = 0xff, 0xff // nonce length beyond the message
-	if _, err = Decode(b); !errors.As(err, &de) || de.Payload != PayloadNonce || de.Offset != HeaderLen {
+	if _, err = Decode(b); !errors.As(err, &de) || de.Payload != iana.PayloadNonce || de.Offset != HeaderLen {
 		t.Fatalf("got %v", err)
 	}
 
 	b, _ = m.Encode()
-	if _, err = Decode(append(b, 0)); !errors.As(err, &de) || de.Payload != PayloadNone {
+	if _, err = Decode(append(b, 0)); !errors.As(err, &de) || de.Payload != iana.PayloadNone {
 		t.Fatalf("extra byte: got %v", err)
 	}
 }
 
 func TestUnknownPayloads(t *testing.T) {
-	m := &Message{Header: Header{Exchange: INFORMATIONAL}, Payloads: []Payload{
+	m := &Message{Header: Header{Exchange: iana.INFORMATIONAL}, Payloads: []Payload{
 		&Unknown{PType: 250, Data: []byte("skip me")},
 		&Nonce{Data: make([]byte, 16)},
 	}}
@@ -207,7 +208,7 @@ func TestUnknownPayloads(t *testing.T) {
 	if !errors.As(err, &uc) || uc.Type != 250 || uc.Offset != HeaderLen {
 		t.Fatalf("critical unknown: %v", err)
 	}
-	if got == nil || got.Exchange != INFORMATIONAL {
+	if got == nil || got.Exchange != iana.INFORMATIONAL {
 		t.Fatal("the header must come back with an unsupported critical payload")
 	}
 }
@@ -220,8 +221,8 @@ func TestSKMustBeLast(t *testing.T) {
 }
 
 func TestSAValidation(t *testing.T) {
-	sa := &SA{Proposals: []Proposal{{Number: 1, Protocol: ProtoIKE, Transforms: []Transform{
-		{Type: TransformENCR, ID: ENCR_AES_CBC, KeyLength: 128}, {Type: TransformPRF, ID: PRF_HMAC_SHA1}}}}}
+	sa := &SA{Proposals: []Proposal{{Number: 1, Protocol: iana.ProtoIKE, Transforms: []Transform{
+		{Type: iana.TransformENCR, ID: uint16(iana.ENCR_AES_CBC), KeyLength: 128}, {Type: iana.TransformPRF, ID: uint16(iana.PRF_HMAC_SHA1)}}}}}
 	b, _ := (&Message{Payloads: []Payload{sa}}).Encode()
 	p := HeaderLen + 4 // proposal
 	for name, mutate := range map[string]func(b []byte){
@@ -234,7 +235,7 @@ func TestSAValidation(t *testing.T) {
 		c := append([]byte(nil), b...)
 		mutate(c)
 		var de *DecodeError
-		if _, err := Decode(c); !errors.As(err, &de) || de.Payload != PayloadSA {
+		if _, err := Decode(c); !errors.As(err, &de) || de.Payload != iana.PayloadSA {
 			t.Errorf("%s: got %v", name, err)
 		}
 	}
@@ -296,15 +297,15 @@ func TestIDString(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	for got, want := range map[string]string{
-		IKE_AUTH.String():                                 "IKE_AUTH",
-		NotifyType(16430).String():                        "IKEV2_FRAGMENTATION_SUPPORTED",
-		NotifyType(40963).String():                        "NOTIFY(40963)",
-		TransformName(TransformENCR, 20):                  "AES_GCM_16",
-		TransformName(TransformDH, 31):                    "CURVE25519",
-		TransformName(TransformPRF, 99):                   "PRF(99)",
-		UNITY_SPLIT_INCLUDE.String():                      "UNITY_SPLIT_INCLUDE",
-		PayloadCiscoFragment.String():                     "CISCO_FRAGMENT",
-		(Transform{TransformENCR, 12, 256, nil}).String(): "ENCR_AES_CBC_256",
+		iana.IKE_AUTH.String():                                 "IKE_AUTH",
+		iana.NotifyType(16430).String():                        "IKEV2_FRAGMENTATION_SUPPORTED",
+		iana.NotifyType(40963).String():                        "NOTIFY(40963)",
+		iana.TransformName(iana.TransformENCR, 20):             "AES_GCM_16",
+		iana.TransformName(iana.TransformDH, 31):               "CURVE25519",
+		iana.TransformName(iana.TransformPRF, 99):              "PRF(99)",
+		UNITY_SPLIT_INCLUDE.String():                           "UNITY_SPLIT_INCLUDE",
+		iana.PayloadCiscoFragment.String():                     "CISCO_FRAGMENT",
+		(Transform{iana.TransformENCR, 12, 256, nil}).String(): "ENCR_AES_CBC_256",
 	} {
 		if got != want {
 			t.Errorf("got %q want %q", got, want)

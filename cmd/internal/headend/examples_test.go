@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
@@ -55,7 +56,7 @@ func offerClient(t *testing.T, dir, ike string) *ikev2.Initiator {
 		Config:     ikev2.Config{CiscoVendorIDs: true},
 	}
 	if ike != "" {
-		if cfg.IKEProposals, err = ikev2.ParseProposals(ike, wire.ProtoIKE); err != nil {
+		if cfg.IKEProposals, err = ikev2.ParseProposals(ike, iana.ProtoIKE); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,13 +95,13 @@ func TestExamplePolicies(t *testing.T) {
 			cfg, dir := exampleConfig(t, c.file)
 			inits := 0
 			up, err := pumpObserved(t, offerClient(t, dir, c.ike), newServer(t, cfg), nil, func(b []byte) {
-				if h, err := wire.DecodeHeader(b); err == nil && h.Exchange == wire.IKE_SA_INIT {
+				if h, err := wire.DecodeHeader(b); err == nil && h.Exchange == iana.IKE_SA_INIT {
 					inits++
 				}
 			})
 			if c.wantIKE == "" {
 				var pe *ikev2.PeerError
-				if up != nil || !errors.As(err, &pe) || pe.Type != wire.NO_PROPOSAL_CHOSEN {
+				if up != nil || !errors.As(err, &pe) || pe.Type != iana.NO_PROPOSAL_CHOSEN {
 					t.Fatalf("want NO_PROPOSAL_CHOSEN, got %v (established %v)", err, up != nil)
 				}
 			} else {
@@ -115,7 +116,7 @@ func TestExamplePolicies(t *testing.T) {
 				t.Fatalf("%d IKE_SA_INIT requests, want %d", inits, c.initReqs)
 			}
 			if up != nil {
-				weak := ikev2.WeakAlgorithms([]wire.Proposal{up.Config.IKESuite.Proposal(1, wire.ProtoIKE, nil)})
+				weak := ikev2.WeakAlgorithms([]wire.Proposal{up.Config.IKESuite.Proposal(1, iana.ProtoIKE, nil)})
 				if (len(weak) > 0) != (c.ike != "") {
 					t.Fatalf("weak algorithms %v", weak)
 				}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
@@ -69,12 +70,12 @@ func (p *Policy) ServerConfig() (ikev2.ServerConfig, error) {
 	}
 	var err error
 	if len(cfg.Crypto.IKE) > 0 {
-		if rc.IKEProposals, err = ikev2.ParseProposals(strings.Join(cfg.Crypto.IKE, ","), wire.ProtoIKE); err != nil {
+		if rc.IKEProposals, err = ikev2.ParseProposals(strings.Join(cfg.Crypto.IKE, ","), iana.ProtoIKE); err != nil {
 			return rc, fmt.Errorf("crypto.ike: %w", err)
 		}
 	}
 	if len(cfg.Crypto.ESP) > 0 {
-		if rc.ESPProposals, err = ikev2.ParseProposals(strings.Join(cfg.Crypto.ESP, ","), wire.ProtoESP); err != nil {
+		if rc.ESPProposals, err = ikev2.ParseProposals(strings.Join(cfg.Crypto.ESP, ","), iana.ProtoESP); err != nil {
 			return rc, fmt.Errorf("crypto.esp: %w", err)
 		}
 	}
