@@ -86,6 +86,10 @@ func (p *tunPlane) Device() (string, int) { return p.name, p.mtu }
 
 func (p *tunPlane) Stats() Stats {
 	s := p.Plane.Stats()
+	var dropped uint64
+	for _, r := range []esp.DropReason{esp.DropNoSA, esp.DropAuth, esp.DropReplay, esp.DropMalformed, esp.DropSend, esp.DropTUN} {
+		dropped += s.Drops[r]
+	}
 	return Stats{PacketsIn: s.RxPackets, PacketsOut: s.TxPackets, BytesIn: s.RxBytes, BytesOut: s.TxBytes,
-		Dropped: s.DropNoSA + s.DropAuth + s.DropReplay + s.DropMalformed + s.DropSend + s.DropTUN}
+		Dropped: dropped}
 }

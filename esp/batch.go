@@ -46,18 +46,9 @@ type entry struct {
 	seq uint64 // outbound sequence number
 	len int    // inner (outbound) or ESP (inbound) length
 	// results
-	start, size int  // the result: bufs[idx][start:start+size]; size 0 = dropped
-	why         byte // drop reason
+	start, size int        // the result: bufs[idx][start:start+size]; size 0 = dropped
+	why         DropReason // why it was dropped (size 0)
 }
-
-const (
-	whyNone byte = iota
-	whyAuth
-	whyReplay
-	whyMalformed
-	whyInner
-	whyPolicy
-)
 
 type job struct {
 	b      *batch

@@ -221,7 +221,7 @@ func TestNetnsTunnel(t *testing.T) {
 	for i, tn := range p.tunnel {
 		st := tn.Stats()
 		t.Logf("side %d: %+v", i, st)
-		if st.DropAuth+st.DropReplay+st.DropMalformed+st.DropUnknownSPI != 0 {
+		if st.Drops[DropAuth]+st.Drops[DropReplay]+st.Drops[DropMalformed]+st.Drops[DropUnknownSPI] != 0 {
 			t.Errorf("side %d dropped ESP", i)
 		}
 	}

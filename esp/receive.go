@@ -24,7 +24,8 @@ import (
 
 // sockReader reads datagrams from one socket and sorts them.
 func (t *Tunnel) sockReader(s *tsock) {
-	var ike, ka, invalid, unknown uint64
+	var ike, ka uint64
+	var dc dropCounts
 	for {
 		b := t.getBatch(t.freeIn, sockBatch, false)
 		for i := range b.dg {
@@ -67,24 +68,23 @@ func (t *Tunnel) sockReader(s *tsock) {
 				ka++
 				continue
 			case KindInvalid:
-				invalid++
+				dc[DropInvalid]++
 				continue
 			}
 			p := tbl.bySPI[binary.BigEndian.Uint32(data)]
 			if p == nil {
-				unknown++
+				dc[DropUnknownSPI]++
 				continue
 			}
 			b.ents[m] = entry{p: p, idx: i, len: d.n}
 			m++
 		}
-		if ike+ka+invalid+unknown > 0 {
+		if ike+ka > 0 {
 			t.cnt.rxIKE.Add(ike)
 			t.cnt.rxKeepalives.Add(ka)
-			t.cnt.invalid.Add(invalid)
-			t.cnt.unknownSPI.Add(unknown)
-			ike, ka, invalid, unknown = 0, 0, 0, 0
+			ike, ka = 0, 0
 		}
+		dc.flush(&t.cnt)
 		if m == 0 {
 			putBatch(t.freeIn, b)
 			continue
@@ -120,11 +120,11 @@ func (t *Tunnel) open(b *batch, lo, hi int) {
 		if err != nil {
 			switch err {
 			case ErrAuth:
-				e.why = whyAuth
+				e.why = DropAuth
 			case ErrReplay:
-				e.why = whyReplay
+				e.why = DropReplay
 			default:
-				e.why = whyMalformed
+				e.why = DropMalformed
 			}
 			continue
 		}
@@ -133,16 +133,15 @@ func (t *Tunnel) open(b *batch, lo, hi int) {
 		}
 		n, src, ok := innerCheck(inner, nh)
 		if !ok {
-			e.why = whyInner
+			e.why = DropInner
 			continue
 		}
 		if !allowed(e.p.Inner, src) {
-			e.why = whyPolicy
+			e.why = DropPolicy
 			continue
 		}
 		e.start = rxOffset + e.p.In.HeaderLen()
 		e.size = n
-		e.why = whyNone
 	}
 }
 
@@ -190,7 +189,7 @@ func allowed(inner []netip.Prefix, src netip.Addr) bool {
 
 // tunWriter writes opened batches to the TUN in order.
 func (t *Tunnel) tunWriter() {
-	var c [whyPolicy + 1]uint64
+	var dc dropCounts
 	for b := range t.tunQ {
 		<-b.done
 		k := 0
@@ -200,7 +199,7 @@ func (t *Tunnel) tunWriter() {
 		for i := range b.n {
 			e := &b.ents[i]
 			if e.size == 0 {
-				c[e.why]++
+				dc[e.why]++
 				continue
 			}
 			buf := b.bufs[e.idx]
@@ -219,36 +218,19 @@ func (t *Tunnel) tunWriter() {
 			_, err := t.cfg.TUN.Write(b.io[:k], tunWriteOffset)
 			if err != nil {
 				if isClosed(err) || errors.Is(err, os.ErrClosed) {
-					t.cnt.tunDrop.Add(uint64(k))
+					t.cnt.drops[DropTUN].Add(uint64(k))
 					putBatch(t.freeIn, b)
 					t.fail(err)
 					continue
 				}
 				// The tun package reports per-packet errors joined; the
 				// number written is not precise after coalescing.
-				t.cnt.tunDrop.Add(1)
+				t.cnt.drops[DropTUN].Add(1)
 			}
 			t.cnt.rxPackets.Add(uint64(k))
 			t.cnt.rxBytes.Add(bytes)
 		}
-		for w, v := range c {
-			if v == 0 {
-				continue
-			}
-			switch byte(w) {
-			case whyAuth:
-				t.cnt.auth.Add(v)
-			case whyReplay:
-				t.cnt.replay.Add(v)
-			case whyMalformed:
-				t.cnt.malformed.Add(v)
-			case whyInner:
-				t.cnt.inner.Add(v)
-			case whyPolicy:
-				t.cnt.policy.Add(v)
-			}
-			c[w] = 0
-		}
+		dc.flush(&t.cnt)
 		putBatch(t.freeIn, b)
 	}
 }

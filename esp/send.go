@@ -26,7 +26,7 @@ import (
 
 // tunReader reads batches from the TUN, routes and numbers the packets.
 func (t *Tunnel) tunReader() {
-	var noSA, notIP, seqOut uint64
+	var dc dropCounts
 	for {
 		b := t.getBatch(t.freeOut, t.batch, true)
 		for i := range b.io {
@@ -36,7 +36,7 @@ func (t *Tunnel) tunReader() {
 		if err != nil && n == 0 {
 			putBatch(t.freeOut, b)
 			if errors.Is(err, tun.ErrTooManySegments) {
-				t.cnt.tunDrop.Add(1)
+				t.cnt.drops[DropTUN].Add(1)
 				continue
 			}
 			t.fail(fmt.Errorf("esp: TUN read: %w", err))
@@ -53,27 +53,22 @@ func (t *Tunnel) tunReader() {
 			case len(pkt) >= 40 && pkt[0]>>4 == 6:
 				p = tbl.route6([16]byte(pkt[24:40]))
 			default:
-				notIP++
+				dc[DropNotIP]++
 				continue
 			}
 			if p == nil {
-				noSA++
+				dc[DropNoSA]++
 				continue
 			}
 			seq, err := p.Out.nextSeq()
 			if err != nil {
-				seqOut++
+				dc[DropSeq]++
 				continue
 			}
 			b.ents[m] = entry{p: p, idx: i, seq: seq, len: len(pkt)}
 			m++
 		}
-		if noSA+notIP+seqOut > 0 {
-			t.cnt.noSA.Add(noSA)
-			t.cnt.notIP.Add(notIP)
-			t.cnt.seq.Add(seqOut)
-			noSA, notIP, seqOut = 0, 0, 0
-		}
+		dc.flush(&t.cnt)
 		if m == 0 {
 			putBatch(t.freeOut, b)
 			continue
@@ -138,7 +133,7 @@ func (t *Tunnel) sender() {
 		t.cnt.txPackets.Add(uint64(b.n - dropped))
 		t.cnt.txBytes.Add(bytes)
 		if dropped > 0 {
-			t.cnt.send.Add(uint64(dropped))
+			t.cnt.drops[DropSend].Add(uint64(dropped))
 		}
 		putBatch(t.freeOut, b)
 		if err != nil {

@@ -1,6 +1,52 @@
 package esp
 
-import "sync/atomic"
+import (
+	"strconv"
+	"sync/atomic"
+)
+
+// DropReason is why a Tunnel dropped a packet or a datagram. It indexes
+// TunnelStats.Drops.
+type DropReason uint8
+
+const (
+	DropNoSA       DropReason = iota // outbound packet with no matching SA (never sent in clear)
+	DropNotIP                        // outbound packet that is not IPv4 or IPv6
+	DropSeq                          // outbound SA's sequence numbers exhausted
+	DropSend                         // datagrams the kernel refused (no route, too big)
+	DropInvalid                      // datagram too short to be anything (RFC 3948 demux)
+	DropUnknownSPI                   // ESP for no installed SA
+	DropAuth                         // ESP failing its ICV
+	DropReplay                       // replayed or too old ESP
+	DropMalformed                    // bad ESP length or padding
+	DropInner                        // decapsulated packet that is not a valid IP packet, or a dummy
+	DropPolicy                       // inner source outside the SA's Inner prefixes
+	DropTUN                          // packets the TUN refused
+
+	numDropReasons
+)
+
+var dropNames = [numDropReasons]string{
+	DropNoSA:       "no SA",
+	DropNotIP:      "not IP",
+	DropSeq:        "sequence numbers exhausted",
+	DropSend:       "send refused",
+	DropInvalid:    "invalid datagram",
+	DropUnknownSPI: "unknown SPI",
+	DropAuth:       "authentication failed",
+	DropReplay:     "replay",
+	DropMalformed:  "malformed ESP",
+	DropInner:      "bad inner packet",
+	DropPolicy:     "inner source not allowed",
+	DropTUN:        "TUN refused",
+}
+
+func (r DropReason) String() string {
+	if r < numDropReasons {
+		return dropNames[r]
+	}
+	return "DropReason(" + strconv.Itoa(int(r)) + ")"
+}
 
 // TunnelStats are the Tunnel's counters. Bytes are inner IP packet bytes.
 type TunnelStats struct {
@@ -11,41 +57,40 @@ type TunnelStats struct {
 	RxKeepalives uint64 // NAT keepalives received (and ignored)
 	TxKeepalives uint64
 
-	DropNoSA       uint64 // outbound packet with no matching SA (never sent in clear)
-	DropNotIP      uint64 // outbound packet that is not IPv4 or IPv6
-	DropSeq        uint64 // outbound SA's sequence numbers exhausted
-	DropSend       uint64 // datagrams the kernel refused (no route, too big)
-	DropInvalid    uint64 // datagram too short to be anything (RFC 3948 demux)
-	DropUnknownSPI uint64 // ESP for no installed SA
-	DropAuth       uint64 // ESP failing its ICV
-	DropReplay     uint64 // replayed or too old ESP
-	DropMalformed  uint64 // bad ESP length or padding
-	DropInner      uint64 // decapsulated packet that is not a valid IP packet, or a dummy
-	DropPolicy     uint64 // inner source outside the SA's Inner prefixes
-	DropTUN        uint64 // packets the TUN refused
+	// Drops counts the dropped packets and datagrams by reason.
+	Drops [numDropReasons]uint64
 }
 
+// tunnelCounters are a Tunnel's live counters.
 type tunnelCounters struct {
-	txPackets, txBytes, rxPackets, rxBytes          atomic.Uint64
-	rxIKE, rxKeepalives, txKeepalives               atomic.Uint64
-	noSA, notIP, seq, send, invalid, unknownSPI     atomic.Uint64
-	auth, replay, malformed, inner, policy, tunDrop atomic.Uint64
+	txPackets, txBytes, rxPackets, rxBytes atomic.Uint64
+	rxIKE, rxKeepalives, txKeepalives      atomic.Uint64
+	drops                                  [numDropReasons]atomic.Uint64
+}
+
+// dropCounts tallies the drops of one batch on the goroutine handling it;
+// flush moves them to the shared counters, once per batch.
+type dropCounts [numDropReasons]uint64
+
+func (d *dropCounts) flush(c *tunnelCounters) {
+	for r, v := range d {
+		if v != 0 {
+			c.drops[r].Add(v)
+			d[r] = 0
+		}
+	}
 }
 
 // Stats returns the Tunnel's counters.
 func (t *Tunnel) Stats() TunnelStats {
 	c := &t.cnt
-	return TunnelStats{
+	s := TunnelStats{
 		TxPackets: c.txPackets.Load(), TxBytes: c.txBytes.Load(),
 		RxPackets: c.rxPackets.Load(), RxBytes: c.rxBytes.Load(),
 		RxIKE: c.rxIKE.Load(), RxKeepalives: c.rxKeepalives.Load(), TxKeepalives: c.txKeepalives.Load(),
-		DropNoSA: c.noSA.Load(), DropNotIP: c.notIP.Load(), DropSeq: c.seq.Load(),
-		DropSend: c.send.Load(), DropInvalid: c.invalid.Load(), DropUnknownSPI: c.unknownSPI.Load(),
-		DropAuth: c.auth.Load(), DropReplay: c.replay.Load(), DropMalformed: c.malformed.Load(),
-		DropInner: c.inner.Load(), DropPolicy: c.policy.Load(), DropTUN: c.tunDrop.Load(),
 	}
+	for r := range s.Drops {
+		s.Drops[r] = c.drops[r].Load()
+	}
+	return s
 }
-
-// SendIKE sends IKE messages to a peer: with encap, behind the Non-ESP
-// Marker from the ESP socket (to the peer's NAT-T port); otherwise as they
-// are, from the RawIKE socket if there is one (a headend's 500), else from

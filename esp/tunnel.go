@@ -148,6 +148,9 @@ func (t *Tunnel) logf(format string, args ...any) {
 	}
 }
 
+// SendIKE sends IKE messages to a peer: with encap, behind the Non-ESP
+// Marker from the ESP socket (to the peer's NAT-T port); otherwise as they
+// are, from the RawIKE socket if there is one (a headend's 500), else from
 // the only socket (a client to the headend's 500). It may be called from
 // any goroutine, also before Run.
 func (t *Tunnel) SendIKE(to netip.AddrPort, encap bool, msgs [][]byte) error {

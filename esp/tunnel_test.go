@@ -365,7 +365,7 @@ func TestTunnelNoSA(t *testing.T) {
 		t.Fatalf("a second datagram was sent: % x", buf[:n])
 	}
 	st := e.tn.Stats()
-	if st.DropNoSA != 2 || st.DropNotIP != 1 || st.TxPackets != 1 {
+	if st.Drops[DropNoSA] != 2 || st.Drops[DropNotIP] != 1 || st.TxPackets != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 	e.tn.Remove(0x78)
@@ -384,7 +384,7 @@ func TestTunnelRemove(t *testing.T) {
 	headend.tun.quiet(t)
 	client.tun.quiet(t)
 	hs := headend.tn.Stats()
-	if hs.DropUnknownSPI != 1 || hs.DropNoSA != 1 {
+	if hs.Drops[DropUnknownSPI] != 1 || hs.Drops[DropNoSA] != 1 {
 		t.Fatalf("headend stats %+v", hs)
 	}
 	// Installed again, traffic flows again (fresh SAs).
@@ -492,7 +492,7 @@ func TestTunnelRekey(t *testing.T) {
 			}
 		}
 		for _, e := range []*testEnd{client, headend} {
-			if st := e.tn.Stats(); st.DropUnknownSPI+st.DropNoSA+st.DropReplay+st.DropAuth != 0 {
+			if st := e.tn.Stats(); st.Drops[DropUnknownSPI]+st.Drops[DropNoSA]+st.Drops[DropReplay]+st.Drops[DropAuth] != 0 {
 				t.Fatalf("drops: %+v", st)
 			}
 		}
@@ -567,7 +567,7 @@ func TestTunnelKeepalive(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	headend.tun.quiet(t)
-	if st := headend.tn.Stats(); st.RxIKE != 0 || st.DropInvalid != 0 || st.RxPackets != 0 {
+	if st := headend.tn.Stats(); st.RxIKE != 0 || st.Drops[DropInvalid] != 0 || st.RxPackets != 0 {
 		t.Fatalf("keepalives counted as something else: %+v", st)
 	}
 }
@@ -604,7 +604,7 @@ func TestTunnelGarbage(t *testing.T) {
 			<-client.ike
 		}
 		hs := headend.tn.Stats()
-		if hs.DropAuth == 0 || hs.DropUnknownSPI == 0 || hs.DropInvalid == 0 {
+		if hs.Drops[DropAuth] == 0 || hs.Drops[DropUnknownSPI] == 0 || hs.Drops[DropInvalid] == 0 {
 			t.Fatalf("headend stats %+v", hs)
 		}
 	})
