@@ -38,9 +38,15 @@ func TunDataPlane(name string, mtu int) func(DataPlaneConfig) (DataPlane, error)
 			dev.Close()
 			return nil, err
 		}
+		bc, err := esp.NewBatchConn(conn)
+		if err != nil {
+			dev.Close()
+			conn.Close()
+			return nil, err
+		}
 		plane, err := dataplane.Start(esp.TunnelConfig{
 			TUN:         dev,
-			Sockets:     []esp.Socket{{Conn: conn}},
+			Sockets:     []esp.Socket{{Conn: bc}},
 			PeerIKEPort: 500,
 			OnIKE:       func(from netip.AddrPort, _ bool, msg []byte) { cfg.OnIKE(from, msg) },
 			OnActivity: func(uint32) {

@@ -30,7 +30,7 @@ type batch struct {
 	bufs  [][]byte // bufSize each, owned by the batch
 	sizes []int
 	io    [][]byte // slices of bufs handed to tun.Read / tun.Write
-	dg    []dgram
+	dg    []Datagram
 	ents  []entry
 	n     int // entries in use
 
@@ -58,7 +58,7 @@ type job struct {
 func newBatch(n int, out bool) *batch {
 	b := &batch{
 		bufs: make([][]byte, n), sizes: make([]int, n), io: make([][]byte, n),
-		dg: make([]dgram, n), ents: make([]entry, n), done: make(chan struct{}, 1), out: out,
+		dg: make([]Datagram, n), ents: make([]entry, n), done: make(chan struct{}, 1), out: out,
 	}
 	for i := range b.bufs {
 		b.bufs[i] = make([]byte, bufSize)

@@ -138,7 +138,11 @@ func setupNS(t testing.TB, mtu int) *nsPair {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tn, err := NewTunnel(TunnelConfig{TUN: devs[i], Sockets: []Socket{{Conn: conns[i]}}})
+		bc, err := NewBatchConn(conns[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn, err := NewTunnel(TunnelConfig{TUN: devs[i], Sockets: []Socket{{Conn: bc}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,15 +23,15 @@ import (
 // Batches reach the TUN in the order they were received.
 
 // sockReader reads datagrams from one socket and sorts them.
-func (t *Tunnel) sockReader(s *tsock) {
+func (t *Tunnel) sockReader(s Socket) {
 	var ike, ka uint64
 	var dc dropCounts
 	for {
 		b := t.getBatch(t.freeIn, sockBatch, false)
 		for i := range b.dg {
-			b.dg[i].buf = b.bufs[i][rxOffset:]
+			b.dg[i].Buf = b.bufs[i][rxOffset:]
 		}
-		n, err := s.bc.read(b.dg)
+		n, err := s.Conn.ReadBatch(b.dg)
 		if err != nil {
 			putBatch(t.freeIn, b)
 			if isClosed(err) || t.closing.Load() {
@@ -48,11 +48,11 @@ func (t *Tunnel) sockReader(s *tsock) {
 		m := 0
 		for i := range n {
 			d := &b.dg[i]
-			data := d.buf[:d.n]
-			if s.RawIKE || (t.cfg.PeerIKEPort != 0 && d.addr.Port() == t.cfg.PeerIKEPort) {
+			data := d.Buf[:d.N]
+			if s.RawIKE || (t.cfg.PeerIKEPort != 0 && d.Addr.Port() == t.cfg.PeerIKEPort) {
 				ike++
 				if t.cfg.OnIKE != nil {
-					t.cfg.OnIKE(d.addr, false, data)
+					t.cfg.OnIKE(d.Addr, false, data)
 				}
 				continue
 			}
@@ -61,7 +61,7 @@ func (t *Tunnel) sockReader(s *tsock) {
 			case KindIKE:
 				ike++
 				if t.cfg.OnIKE != nil {
-					t.cfg.OnIKE(d.addr, true, body)
+					t.cfg.OnIKE(d.Addr, true, body)
 				}
 				continue
 			case KindKeepalive:
@@ -76,7 +76,7 @@ func (t *Tunnel) sockReader(s *tsock) {
 				dc[DropUnknownSPI]++
 				continue
 			}
-			b.ents[m] = entry{p: p, idx: i, len: d.n}
+			b.ents[m] = entry{p: p, idx: i, len: d.N}
 			m++
 		}
 		if ike+ka > 0 {

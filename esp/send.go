@@ -94,10 +94,10 @@ func (t *Tunnel) seal(b *batch, lo, hi int) {
 
 // sender sends sealed batches in order.
 func (t *Tunnel) sender() {
-	bc := t.espSock.bc
+	bc := t.espSock
 	for b := range t.sendQ {
 		<-b.done
-		gso := bc.gso()
+		gso := bc.GSO()
 		var bytes uint64
 		k := 0
 		var last *pairState
@@ -114,22 +114,22 @@ func (t *Tunnel) sender() {
 			}
 			if gso && k > 0 {
 				d := &b.dg[k-1]
-				seg := d.seg
+				seg := d.Seg
 				if seg == 0 {
-					seg = len(d.buf)
+					seg = len(d.Buf)
 				}
-				if d.addr == dst && len(pkt) <= seg && len(d.buf)%seg == 0 &&
-					len(d.buf)+len(pkt) <= min(cap(d.buf), maxGSOBytes) &&
-					len(d.buf)/seg < maxGSOSegments {
-					d.buf = append(d.buf, pkt...)
-					d.seg = seg
+				if d.Addr == dst && len(pkt) <= seg && len(d.Buf)%seg == 0 &&
+					len(d.Buf)+len(pkt) <= min(cap(d.Buf), maxGSOBytes) &&
+					len(d.Buf)/seg < maxGSOSegments {
+					d.Buf = append(d.Buf, pkt...)
+					d.Seg = seg
 					continue
 				}
 			}
-			b.dg[k] = dgram{buf: pkt, addr: dst}
+			b.dg[k] = Datagram{Buf: pkt, Addr: dst}
 			k++
 		}
-		dropped, err := bc.write(b.dg[:k])
+		dropped, err := bc.WriteBatch(b.dg[:k])
 		t.cnt.txPackets.Add(uint64(b.n - dropped))
 		t.cnt.txBytes.Add(bytes)
 		if dropped > 0 {

@@ -3,8 +3,6 @@ package esp
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -28,7 +26,7 @@ import (
 
 // Socket is one UDP socket of a Tunnel.
 type Socket struct {
-	Conn *net.UDPConn
+	Conn BatchConn // NewBatchConn makes one of a *net.UDPConn
 	// RawIKE marks a socket whose datagrams are all IKE messages without
 	// the Non-ESP Marker (a headend's port 500). On the others datagrams
 	// are sorted as RFC 3948 says: Non-ESP Marker -> IKE, a single 0xFF ->
@@ -74,10 +72,10 @@ type TunnelConfig struct {
 // Install for the rekey rule.
 type Tunnel struct {
 	cfg     TunnelConfig
-	socks   []*tsock
-	espSock *tsock // ESP and encapsulated IKE leave here
-	rawSock *tsock // IKE without marker leaves here
-	batch   int    // TUN batch size
+	socks   []Socket
+	espSock BatchConn // ESP and encapsulated IKE leave here
+	rawSock BatchConn // IKE without marker leaves here
+	batch   int       // TUN batch size
 	workers int
 
 	mu    sync.Mutex // serialises Install, Remove and promotions
@@ -100,11 +98,6 @@ type Tunnel struct {
 	running   atomic.Bool
 }
 
-type tsock struct {
-	Socket
-	bc batchConn
-}
-
 // NewTunnel checks cfg and prepares a Tunnel; Run starts it.
 func NewTunnel(cfg TunnelConfig) (*Tunnel, error) {
 	if cfg.TUN == nil {
@@ -119,17 +112,12 @@ func NewTunnel(cfg TunnelConfig) (*Tunnel, error) {
 		if s.Conn == nil {
 			return nil, errors.New("esp: tunnel socket without a connection")
 		}
-		bc, err := newBatchConn(s.Conn, sockBatch)
-		if err != nil {
-			return nil, fmt.Errorf("esp: socket: %w", err)
-		}
-		ts := &tsock{Socket: s, bc: bc}
-		t.socks = append(t.socks, ts)
+		t.socks = append(t.socks, s)
 		if !s.RawIKE && t.espSock == nil {
-			t.espSock = ts
+			t.espSock = s.Conn
 		}
 		if s.RawIKE && t.rawSock == nil {
-			t.rawSock = ts
+			t.rawSock = s.Conn
 		}
 	}
 	if t.espSock == nil {
@@ -164,7 +152,7 @@ func (t *Tunnel) SendIKE(to netip.AddrPort, encap bool, msgs [][]byte) error {
 		if encap {
 			b = AppendIKE(make([]byte, 0, NonESPMarkerLen+len(m)), m)
 		}
-		if _, err := s.Conn.WriteToUDPAddrPort(b, to); err != nil {
+		if err := s.WriteTo(b, to); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -261,7 +249,7 @@ func (t *Tunnel) keepalives() {
 				continue
 			}
 			seen[p.dst()] = true
-			if _, err := t.espSock.Conn.WriteToUDPAddrPort(ka, p.dst()); err == nil {
+			if err := t.espSock.WriteTo(ka, p.dst()); err == nil {
 				t.cnt.txKeepalives.Add(1)
 			}
 		}
