@@ -17,7 +17,8 @@ const (
 	// segments into the first packet's buffer, and a UDP send with GSO
 	// coalesces ESP packets into one, up to 64 KiB.
 	bufSize = txOffset + 65535 + TailRoom
-	// sockBatch is the number of datagrams per recvmmsg/sendmmsg.
+	// sockBatch is the number of datagrams per ReadBatch (and the most
+	// per recvmmsg/sendmmsg).
 	sockBatch = 128
 	// minChunk is the fewest packets worth handing to another goroutine.
 	minChunk = 8

@@ -11,9 +11,10 @@ import (
 
 // Inbound (network to TUN), per socket:
 //
-//	socket reader: recvmmsg (split UDP GRO) -> RFC 3948 demux: IKE to OnIKE,
-//	             keepalives dropped, ESP found by SPI -> chunks to workers
-//	             (first chunk itself) -> queue the batch for the TUN writer
+//	socket reader: BatchConn.ReadBatch (recvmmsg, UDP GRO split, on
+//	             Linux) -> RFC 3948 demux: IKE to OnIKE, keepalives
+//	             dropped, ESP found by SPI -> chunks to workers (first
+//	             chunk itself) -> queue the batch for the TUN writer
 //	workers:     Decap in place, check the inner packet and its source
 //	             against the SA's Inner prefixes, trim TFC padding
 //	TUN writer:  wait until the batch at the head of its queue is done ->

@@ -19,7 +19,7 @@ import (
 //	workers:     seal chunks in place (Encap into the TUN read offset's room)
 //	sender:      wait until the batch at the head of the queue is sealed ->
 //	             coalesce runs of equal-sized packets to one peer (UDP GSO) ->
-//	             sendmmsg
+//	             BatchConn.WriteBatch (sendmmsg on Linux)
 //
 // Batches leave in the order the TUN reader queued them: one SA's
 // packets are numbered and sent in the order they came.
