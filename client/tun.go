@@ -38,9 +38,15 @@ func TunDataPlane(name string, mtu int) func(DataPlaneConfig) (DataPlane, error)
 			dev.Close()
 			return nil, err
 		}
+		bc, err := esp.NewBatchConn(conn)
+		if err != nil {
+			dev.Close()
+			conn.Close()
+			return nil, err
+		}
 		plane, err := dataplane.Start(esp.TunnelConfig{
 			TUN:         dev,
-			Sockets:     []esp.Socket{{Conn: conn}},
+			Sockets:     []esp.Socket{{Conn: bc}},
 			PeerIKEPort: 500,
 			OnIKE:       cfg.OnIKE,
 			OnActivity: func(uint32) {
@@ -86,6 +92,10 @@ func (p *tunPlane) Device() (string, int) { return p.name, p.mtu }
 
 func (p *tunPlane) Stats() Stats {
 	s := p.Plane.Stats()
+	var dropped uint64
+	for _, r := range []esp.DropReason{esp.DropNoSA, esp.DropAuth, esp.DropReplay, esp.DropMalformed, esp.DropSend, esp.DropTUN} {
+		dropped += s.Drops[r]
+	}
 	return Stats{PacketsIn: s.RxPackets, PacketsOut: s.TxPackets, BytesIn: s.RxBytes, BytesOut: s.TxBytes,
-		Dropped: s.DropNoSA + s.DropAuth + s.DropReplay + s.DropMalformed + s.DropSend + s.DropTUN}
+		Dropped: dropped}
 }

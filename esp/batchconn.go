@@ -1,34 +1,57 @@
 package esp
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 )
 
-// dgram is one UDP datagram of a batch.
-type dgram struct {
-	// buf is where a datagram is received (its length is the room) or what
-	// is sent. For a send with seg > 0 it holds several datagrams of seg
+// Datagram is one UDP datagram of a batch.
+type Datagram struct {
+	// Buf is where a datagram is received (its length is the room) or what
+	// is sent. For a send with Seg > 0 it holds several datagrams of Seg
 	// bytes each, the last one possibly shorter (UDP GSO).
-	buf  []byte
-	n    int            // receive: the datagram's length
-	addr netip.AddrPort // receive: the source; send: the destination
-	seg  int
+	Buf  []byte
+	N    int            // receive: the datagram's length
+	Addr netip.AddrPort // receive: the source; send: the destination
+	Seg  int
 }
 
-// batchConn moves datagrams in batches over one UDP socket. read and write
-// may be called concurrently with each other, but each by one goroutine at
-// a time.
-type batchConn interface {
-	// read receives at least one datagram into ds[i].buf and sets n and
-	// addr of the first k entries it returns.
-	read(ds []dgram) (k int, err error)
-	// write sends all of ds. Datagrams the kernel refuses (no route, too
-	// big) are dropped and counted in the returned number; err is only for
-	// a socket that cannot be used any more.
-	write(ds []dgram) (dropped int, err error)
-	// gso reports whether write accepts entries with seg > 0.
-	gso() bool
+// BatchConn is one UDP socket of a Tunnel, moving datagrams in batches.
+// ReadBatch and WriteBatch may run concurrently with each other, but each
+// on one goroutine at a time; WriteTo and Close may be called from any
+// goroutine. NewBatchConn makes the real one from a UDP socket.
+type BatchConn interface {
+	// ReadBatch waits for datagrams and receives at least one, at most
+	// len(ds): into ds[i].Buf, setting N and Addr of the first k entries.
+	// Once the connection is closed it returns an error for which
+	// errors.Is(err, net.ErrClosed) holds.
+	ReadBatch(ds []Datagram) (k int, err error)
+	// WriteBatch sends all of ds. Datagrams refused one by one (no route,
+	// too big) are dropped and counted in the returned number; err is only
+	// for a socket that cannot be used any more.
+	WriteBatch(ds []Datagram) (dropped int, err error)
+	// WriteTo sends one datagram (an IKE message, a NAT keepalive).
+	WriteTo(b []byte, to netip.AddrPort) error
+	// GSO reports whether WriteBatch takes entries with Seg > 0.
+	GSO() bool
+	// Close closes the socket; a ReadBatch waiting returns.
+	Close() error
+}
+
+// NewBatchConn makes the BatchConn of a UDP socket, which it owns from
+// then on: on Linux recvmmsg and sendmmsg with UDP GSO and GRO where the
+// kernel has them, elsewhere one datagram per system call.
+func NewBatchConn(c *net.UDPConn) (BatchConn, error) {
+	if c == nil {
+		return nil, errors.New("esp: no UDP socket")
+	}
+	bc, err := newBatchConn(c, sockBatch)
+	if err != nil {
+		return nil, fmt.Errorf("esp: socket: %w", err)
+	}
+	return bc, nil
 }
 
 // maxGSOSegments is the kernel's limit of segments in one UDP GSO send
@@ -39,29 +62,29 @@ const maxGSOSegments = 64
 // maxGSOBytes is the largest UDP payload of one coalesced send (over IPv4).
 const maxGSOBytes = 65535 - 20 - 8
 
-// simpleConn is the portable batchConn: one datagram per system call.
+// simpleConn is the portable BatchConn: one datagram per system call.
 type simpleConn struct{ c *net.UDPConn }
 
-func (s simpleConn) read(ds []dgram) (int, error) {
-	n, addr, err := s.c.ReadFromUDPAddrPort(ds[0].buf)
+func (s simpleConn) ReadBatch(ds []Datagram) (int, error) {
+	n, addr, err := s.c.ReadFromUDPAddrPort(ds[0].Buf)
 	if err != nil {
 		return 0, err
 	}
-	ds[0].n, ds[0].addr = n, unmapAddrPort(addr)
+	ds[0].N, ds[0].Addr = n, unmapAddrPort(addr)
 	return 1, nil
 }
 
-func (s simpleConn) write(ds []dgram) (int, error) {
+func (s simpleConn) WriteBatch(ds []Datagram) (int, error) {
 	dropped := 0
 	for i := range ds {
 		d := &ds[i]
-		seg := d.seg
+		seg := d.Seg
 		if seg <= 0 {
-			seg = len(d.buf)
+			seg = len(d.Buf)
 		}
-		for b := d.buf; len(b) > 0; {
+		for b := d.Buf; len(b) > 0; {
 			k := min(seg, len(b))
-			if _, err := s.c.WriteToUDPAddrPort(b[:k], d.addr); err != nil {
+			if _, err := s.c.WriteToUDPAddrPort(b[:k], d.Addr); err != nil {
 				if isClosed(err) {
 					return dropped, err
 				}
@@ -73,7 +96,14 @@ func (s simpleConn) write(ds []dgram) (int, error) {
 	return dropped, nil
 }
 
-func (simpleConn) gso() bool { return false }
+func (simpleConn) GSO() bool { return false }
+
+func (s simpleConn) WriteTo(b []byte, to netip.AddrPort) error {
+	_, err := s.c.WriteToUDPAddrPort(b, to)
+	return err
+}
+
+func (s simpleConn) Close() error { return s.c.Close() }
 
 func unmapAddrPort(a netip.AddrPort) netip.AddrPort {
 	if a.Addr().Is4In6() {

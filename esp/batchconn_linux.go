@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// linuxConn is the batchConn of Linux: recvmmsg and sendmmsg on the
+// linuxConn is the BatchConn of Linux: recvmmsg and sendmmsg on the
 // socket's descriptor through its syscall.RawConn (so the runtime's poller
 // still does the waiting and deadlines and Close work), with UDP GSO
 // (UDP_SEGMENT) on send and UDP GRO on receive when the kernel has them.
@@ -21,6 +21,7 @@ import (
 // allocate a net.Addr per received datagram and cannot set a control
 // message per datagram for GSO; here every array is allocated once.
 type linuxConn struct {
+	c      *net.UDPConn
 	rc     syscall.RawConn
 	inet6  bool // an AF_INET6 socket (IPv4 peers as mapped addresses)
 	txGSO  bool
@@ -63,12 +64,12 @@ const socketBuffer = 7 << 20
 // compare both).
 var disableUDPOffload = false
 
-func newBatchConn(c *net.UDPConn, batch int) (batchConn, error) {
+func newBatchConn(c *net.UDPConn, batch int) (BatchConn, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
-	lc := &linuxConn{rc: rc, closed: isClosed}
+	lc := &linuxConn{c: c, rc: rc, closed: isClosed}
 	var serr error
 	err = rc.Control(func(fd uintptr) {
 		dom, e := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
@@ -122,7 +123,14 @@ func (s *ioState) init(batch, ctlLen int) {
 	}
 }
 
-func (c *linuxConn) gso() bool { return c.txGSO }
+func (c *linuxConn) GSO() bool { return c.txGSO }
+
+func (c *linuxConn) WriteTo(b []byte, to netip.AddrPort) error {
+	_, err := c.c.WriteToUDPAddrPort(b, to)
+	return err
+}
+
+func (c *linuxConn) Close() error { return c.c.Close() }
 
 func (c *linuxConn) doRead(fd uintptr) bool {
 	s := &c.r
@@ -138,8 +146,9 @@ func (c *linuxConn) doRead(fd uintptr) bool {
 	return true
 }
 
-func (c *linuxConn) read(ds []dgram) (int, error) {
+func (c *linuxConn) ReadBatch(ds []Datagram) (int, error) {
 	s := &c.r
+	ds = ds[:min(len(ds), len(s.msgs))]
 	// With GRO one datagram may carry up to maxGSOSegments: receive into
 	// the last few entries and split forward into the others.
 	at := 0
@@ -148,7 +157,7 @@ func (c *linuxConn) read(ds []dgram) (int, error) {
 	}
 	for i := at; i < len(ds); i++ {
 		h := &s.msgs[i].hdr
-		b := ds[i].buf
+		b := ds[i].Buf
 		s.iov[i].Base = &b[0]
 		s.iov[i].SetLen(len(b))
 		h.Namelen = unix.SizeofSockaddrInet6
@@ -170,8 +179,8 @@ func (c *linuxConn) read(ds []dgram) (int, error) {
 	}
 	if !c.rxGRO {
 		for i := range s.to {
-			ds[i].n = int(s.msgs[i].n)
-			ds[i].addr = decodeName(&s.names[i])
+			ds[i].N = int(s.msgs[i].n)
+			ds[i].Addr = decodeName(&s.names[i])
 		}
 		return s.to, nil
 	}
@@ -183,15 +192,15 @@ func (c *linuxConn) read(ds []dgram) (int, error) {
 		if seg <= 0 || seg > n {
 			seg = n
 		}
-		src := ds[i].buf[:n]
+		src := ds[i].Buf[:n]
 		for off := 0; off < n || (n == 0 && off == 0); off += seg {
 			// Never write over an entry still to be split.
 			if o >= len(ds) || o > i {
 				break
 			}
 			end := min(off+seg, n)
-			ds[o].n = copy(ds[o].buf, src[off:end])
-			ds[o].addr = addr
+			ds[o].N = copy(ds[o].Buf, src[off:end])
+			ds[o].Addr = addr
 			o++
 			if n == 0 {
 				break
@@ -280,7 +289,7 @@ func (c *linuxConn) doWrite(fd uintptr) bool {
 	return true
 }
 
-func (c *linuxConn) write(ds []dgram) (int, error) {
+func (c *linuxConn) WriteBatch(ds []Datagram) (int, error) {
 	s := &c.w
 	dropped := 0
 	for len(ds) > 0 {
@@ -289,23 +298,23 @@ func (c *linuxConn) write(ds []dgram) (int, error) {
 			d := &ds[0]
 			ds = ds[1:]
 			h := &s.msgs[k].hdr
-			nl, ok := c.encodeName(&s.names[k], d.addr)
-			if !ok || len(d.buf) == 0 {
+			nl, ok := c.encodeName(&s.names[k], d.Addr)
+			if !ok || len(d.Buf) == 0 {
 				dropped += segments(d)
 				continue
 			}
 			h.Namelen = nl
-			s.iov[k].Base = &d.buf[0]
-			s.iov[k].SetLen(len(d.buf))
+			s.iov[k].Base = &d.Buf[0]
+			s.iov[k].SetLen(len(d.Buf))
 			h.Control = nil
 			h.SetControllen(0)
-			if d.seg > 0 && d.seg < len(d.buf) {
+			if d.Seg > 0 && d.Seg < len(d.Buf) {
 				ctl := s.ctl[k*txCtlLen : (k+1)*txCtlLen]
 				ch := (*unix.Cmsghdr)(unsafe.Pointer(&ctl[0]))
 				ch.Level = unix.SOL_UDP
 				ch.Type = unix.UDP_SEGMENT
 				ch.SetLen(unix.CmsgLen(2))
-				*(*uint16)(unsafe.Pointer(&ctl[unix.CmsgLen(0)])) = uint16(d.seg)
+				*(*uint16)(unsafe.Pointer(&ctl[unix.CmsgLen(0)])) = uint16(d.Seg)
 				h.Control = &ctl[0]
 				h.SetControllen(txCtlLen)
 			}
@@ -376,11 +385,11 @@ func (c *linuxConn) writeSplit(i int) int {
 	return dropped
 }
 
-func segments(d *dgram) int {
-	if d.seg <= 0 || len(d.buf) == 0 {
+func segments(d *Datagram) int {
+	if d.Seg <= 0 || len(d.Buf) == 0 {
 		return 1
 	}
-	return (len(d.buf) + d.seg - 1) / d.seg
+	return (len(d.Buf) + d.Seg - 1) / d.Seg
 }
 
 func segmentsOf(h *unix.Msghdr, iov *unix.Iovec) int {

@@ -9,6 +9,6 @@ import (
 
 var disableUDPOffload = false
 
-func newBatchConn(c *net.UDPConn, batch int) (batchConn, error) { return simpleConn{c}, nil }
+func newBatchConn(c *net.UDPConn, batch int) (BatchConn, error) { return simpleConn{c}, nil }
 
 func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

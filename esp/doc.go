@@ -71,5 +71,7 @@
 // batched ESP-in-UDP I/O (recvmmsg/sendmmsg with UDP GSO/GRO on Linux), crypto
 // on all cores with the order kept per SA, SA selection by longest prefix
 // match, make-before-break rekeys, NAT keepalives, and the IKE datagrams that
-// share its sockets.
+// share its sockets. Its sockets are [BatchConn]s: [NewBatchConn] makes the
+// real one of a UDP socket, the package's tests run the pipelines over an
+// in-memory network instead. Drops are counted by [DropReason].
 package esp

@@ -138,7 +138,11 @@ func setupNS(t testing.TB, mtu int) *nsPair {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tn, err := NewTunnel(TunnelConfig{TUN: devs[i], Sockets: []Socket{{Conn: conns[i]}}})
+		bc, err := NewBatchConn(conns[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn, err := NewTunnel(TunnelConfig{TUN: devs[i], Sockets: []Socket{{Conn: bc}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +225,7 @@ func TestNetnsTunnel(t *testing.T) {
 	for i, tn := range p.tunnel {
 		st := tn.Stats()
 		t.Logf("side %d: %+v", i, st)
-		if st.DropAuth+st.DropReplay+st.DropMalformed+st.DropUnknownSPI != 0 {
+		if st.Drops[DropAuth]+st.Drops[DropReplay]+st.Drops[DropMalformed]+st.Drops[DropUnknownSPI] != 0 {
 			t.Errorf("side %d dropped ESP", i)
 		}
 	}

@@ -132,7 +132,11 @@ func benchTunnel(b *testing.B, ts testSuite, size int) {
 			b.Fatal(err)
 		}
 		addrs = append(addrs, c.LocalAddr().(*net.UDPAddr).AddrPort())
-		tn, err := NewTunnel(TunnelConfig{TUN: d, Sockets: []Socket{{Conn: c}}})
+		bc, err := NewBatchConn(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tn, err := NewTunnel(TunnelConfig{TUN: d, Sockets: []Socket{{Conn: bc}}})
 		if err != nil {
 			b.Fatal(err)
 		}

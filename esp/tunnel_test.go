@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/esp/iana"
@@ -89,13 +90,17 @@ func (f *fakeTUN) expect(t testing.TB) []byte {
 	}
 }
 
-// quiet checks that the Tunnel writes nothing for a while.
-func (f *fakeTUN) quiet(t testing.TB) {
+// idle waits until the tunnels in the synctest bubble have nothing left to
+// do and checks that they wrote nothing more to the given TUNs.
+func idle(t testing.TB, tuns ...*fakeTUN) {
 	t.Helper()
-	select {
-	case p := <-f.fromTunnel:
-		t.Fatalf("unexpected packet out of the tunnel: % x", p[:min(len(p), 40)])
-	case <-time.After(150 * time.Millisecond):
+	synctest.Wait()
+	for _, f := range tuns {
+		select {
+		case p := <-f.fromTunnel:
+			t.Fatalf("unexpected packet out of the tunnel: % x", p[:min(len(p), 40)])
+		default:
+		}
 	}
 }
 
@@ -173,6 +178,35 @@ type ikeMsg struct {
 	msg   []byte
 }
 
+// opener opens one socket of a test end: on a fakeNet or on loopback.
+type opener func(t testing.TB) (BatchConn, netip.AddrPort)
+
+func (n *fakeNet) open(testing.TB) (BatchConn, netip.AddrPort) {
+	c := n.listen()
+	return c, c.addr
+}
+
+// loopback opens a real UDP socket on 127.0.0.1.
+func loopback(t testing.TB) (BatchConn, netip.AddrPort) {
+	t.Helper()
+	c := listenLoopback(t)
+	bc, err := NewBatchConn(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bc, c.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// onFakeNet runs f in a synctest bubble on a fakeNet, with and without GSO
+// sends.
+func onFakeNet(t *testing.T, f func(t *testing.T, n *fakeNet)) {
+	for _, gso := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gso=%v", gso), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { f(t, newFakeNet(gso)) })
+		})
+	}
+}
+
 // testEnd is one running Tunnel with its fake TUN.
 type testEnd struct {
 	tn   *Tunnel
@@ -192,17 +226,17 @@ func listenLoopback(t testing.TB) *net.UDPConn {
 	return c
 }
 
-func startEnd(t testing.TB, headend bool, peerIKEPort uint16, keepalive time.Duration) *testEnd {
+func startEnd(t testing.TB, open opener, headend bool, peerIKEPort uint16, keepalive time.Duration) *testEnd {
 	t.Helper()
 	e := &testEnd{tun: newFakeTUN(16), ike: make(chan ikeMsg, 64), errc: make(chan error, 1)}
 	var socks []Socket
 	if headend {
-		raw := listenLoopback(t)
-		e.raw = raw.LocalAddr().(*net.UDPAddr).AddrPort()
+		var raw BatchConn
+		raw, e.raw = open(t)
 		socks = append(socks, Socket{Conn: raw, RawIKE: true})
 	}
-	c := listenLoopback(t)
-	e.addr = c.LocalAddr().(*net.UDPAddr).AddrPort()
+	c, addr := open(t)
+	e.addr = addr
 	socks = append(socks, Socket{Conn: c})
 	tn, err := NewTunnel(TunnelConfig{
 		TUN: e.tun, Sockets: socks, PeerIKEPort: peerIKEPort, Keepalive: keepalive,
@@ -234,10 +268,10 @@ func startEnd(t testing.TB, headend bool, peerIKEPort uint16, keepalive time.Dur
 }
 
 // startPair starts a headend and a client with one installed SA pair.
-func startPair(t testing.TB, cfg func(uint32, uint64) Config) (client, headend *testEnd) {
+func startPair(t testing.TB, open opener, cfg func(uint32, uint64) Config) (client, headend *testEnd) {
 	t.Helper()
-	headend = startEnd(t, true, 0, 0)
-	client = startEnd(t, false, headend.raw.Port(), 0)
+	headend = startEnd(t, open, true, 0, 0)
+	client = startEnd(t, open, false, headend.raw.Port(), 0)
 	installPair(t, client, headend, 0x1000, 0x2000, cfg)
 	return client, headend
 }
@@ -266,6 +300,8 @@ func withOffload(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// TestTunnelExchange runs the pipelines over real loopback sockets, with
+// and without UDP GSO and GRO; the other pipeline tests use a fakeNet.
 func TestTunnelExchange(t *testing.T) {
 	withOffload(t, func(t *testing.T) {
 		for _, suite := range []testSuite{testSuites[2], testSuites[5], testSuites[11]} {
@@ -276,7 +312,7 @@ func TestTunnelExchange(t *testing.T) {
 					c.EncrKey = keyBytes(seed, suite.encKeyLen)
 					return c
 				}
-				client, headend := startPair(t, cfg)
+				client, headend := startPair(t, loopback, cfg)
 				exchange(t, client, headend, 300, 0)
 			})
 		}
@@ -320,8 +356,10 @@ func exchange(t testing.TB, client, headend *testEnd, n int, base uint32) {
 	}
 }
 
-func TestTunnelTFCPaddingTrimmed(t *testing.T) {
-	client, headend := startPair(t, nil)
+func TestTunnelTFCPaddingTrimmed(t *testing.T) { onFakeNet(t, testTFCPaddingTrimmed) }
+
+func testTFCPaddingTrimmed(t *testing.T, n *fakeNet) {
+	client, headend := startPair(t, n.open, nil)
 	p := ipPacket(clientV4, insideV4, 7, 100)
 	client.tun.toTunnel <- append(bytes.Clone(p), make([]byte, 33)...) // padding after the IP packet
 	if got := headend.tun.expect(t); !bytes.Equal(got, p) {
@@ -334,15 +372,16 @@ func TestTunnelTFCPaddingTrimmed(t *testing.T) {
 	}
 }
 
-func TestTunnelNoSA(t *testing.T) {
-	// A tunnel whose only SA carries 10.1.0.0/16, to a UDP socket that
-	// records what arrives.
-	sniff := listenLoopback(t)
-	defer sniff.Close()
-	e := startEnd(t, false, 0, 0)
+func TestTunnelNoSA(t *testing.T) { onFakeNet(t, testNoSA) }
+
+func testNoSA(t *testing.T, n *fakeNet) {
+	// A tunnel whose only SA carries 10.1.0.0/16, to a socket that records
+	// what arrives.
+	sniff := n.listen()
+	e := startEnd(t, n.open, false, 0, 0)
 	out, _ := pair(t, gcmConfig(0x77, 1))
 	_, in := pair(t, gcmConfig(0x78, 2))
-	if err := e.tn.Install(SAPair{In: in, Out: out, Peer: sniff.LocalAddr().(*net.UDPAddr).AddrPort(),
+	if err := e.tn.Install(SAPair{In: in, Out: out, Peer: sniff.addr,
 		Inner: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -350,40 +389,43 @@ func TestTunnelNoSA(t *testing.T) {
 	e.tun.toTunnel <- ipPacket(clientV6, insideV6, 2, 50)
 	e.tun.toTunnel <- []byte{0x10, 1, 2, 3} // not IP
 	e.tun.toTunnel <- ipPacket(clientV4, netip.MustParseAddr("10.1.2.3"), 3, 50)
-	sniff.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 2000)
-	n, _, err := sniff.ReadFromUDPAddrPort(buf)
-	if err != nil {
-		t.Fatal(err)
+	synctest.Wait()
+	d, ok := sniff.next()
+	if !ok {
+		t.Fatal("nothing was sent")
 	}
-	if spi, _ := SPI(buf[:n]); spi != 0x77 {
-		t.Fatalf("got a datagram with SPI %#x", spi)
+	if spi, _ := SPI(d.b); spi != 0x77 || d.from != e.addr {
+		t.Fatalf("got a datagram with SPI %#x from %v", spi, d.from)
 	}
-	sniff.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	if n, _, err := sniff.ReadFromUDPAddrPort(buf); err == nil {
-		t.Fatalf("a second datagram was sent: % x", buf[:n])
+	if d, ok := sniff.next(); ok {
+		t.Fatalf("a second datagram was sent: % x", d.b)
 	}
 	st := e.tn.Stats()
-	if st.DropNoSA != 2 || st.DropNotIP != 1 || st.TxPackets != 1 {
+	if st.Drops[DropNoSA] != 2 || st.Drops[DropNotIP] != 1 || st.TxPackets != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 	e.tn.Remove(0x78)
 	e.tun.toTunnel <- ipPacket(clientV4, netip.MustParseAddr("10.1.2.3"), 4, 50)
-	if n, _, err := sniff.ReadFromUDPAddrPort(buf); err == nil {
-		t.Fatalf("sent after Remove: % x", buf[:n])
+	synctest.Wait()
+	if d, ok := sniff.next(); ok {
+		t.Fatalf("sent after Remove: % x", d.b)
+	}
+	if st := e.tn.Stats(); st.Drops[DropNoSA] != 3 {
+		t.Fatalf("stats after Remove %+v", st)
 	}
 }
 
-func TestTunnelRemove(t *testing.T) {
-	client, headend := startPair(t, nil)
+func TestTunnelRemove(t *testing.T) { onFakeNet(t, testRemove) }
+
+func testRemove(t *testing.T, n *fakeNet) {
+	client, headend := startPair(t, n.open, nil)
 	exchange(t, client, headend, 10, 0)
 	headend.tn.Remove(0x1000)
 	client.tun.toTunnel <- ipPacket(clientV4, insideV4, 1, 10)
 	headend.tun.toTunnel <- ipPacket(insideV4, clientV4, 2, 10)
-	headend.tun.quiet(t)
-	client.tun.quiet(t)
+	idle(t, headend.tun, client.tun)
 	hs := headend.tn.Stats()
-	if hs.DropUnknownSPI != 1 || hs.DropNoSA != 1 {
+	if hs.Drops[DropUnknownSPI] != 1 || hs.Drops[DropNoSA] != 1 {
 		t.Fatalf("headend stats %+v", hs)
 	}
 	// Installed again, traffic flows again (fresh SAs).
@@ -393,8 +435,8 @@ func TestTunnelRemove(t *testing.T) {
 }
 
 func TestTunnelRekey(t *testing.T) {
-	withOffload(t, func(t *testing.T) {
-		client, headend := startPair(t, nil)
+	onFakeNet(t, func(t *testing.T, n *fakeNet) {
+		client, headend := startPair(t, n.open, nil)
 		const total = 6000
 		const window = 48
 		type flow struct {
@@ -474,13 +516,13 @@ func TestTunnelRekey(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Once the new SAs carry more than a window each way, no packet of
-		// the old ones is in flight: remove them.
-		deadline := time.Now().Add(10 * time.Second)
-		for cOut.Stats().Packets < 2*window || hOut.Stats().Packets < 2*window {
-			if time.Now().After(deadline) {
-				t.Fatalf("the new SAs carry nothing: client %d, headend %d", cOut.Stats().Packets, hOut.Stats().Packets)
+		// the old ones is in flight: remove them. Each step waits for one
+		// more packet delivered each way.
+		for next := uint32(1501); cOut.Stats().Packets < 2*window || hOut.Stats().Packets < 2*window; next++ {
+			if next == total {
+				t.Fatalf("the new SAs carry too little: client %d, headend %d", cOut.Stats().Packets, hOut.Stats().Packets)
 			}
-			time.Sleep(5 * time.Millisecond)
+			waitFor(next)
 		}
 		client.tn.Remove(0x2000)
 		headend.tn.Remove(0x1000)
@@ -491,7 +533,7 @@ func TestTunnelRekey(t *testing.T) {
 			}
 		}
 		for _, e := range []*testEnd{client, headend} {
-			if st := e.tn.Stats(); st.DropUnknownSPI+st.DropNoSA+st.DropReplay+st.DropAuth != 0 {
+			if st := e.tn.Stats(); st.Drops[DropUnknownSPI]+st.Drops[DropNoSA]+st.Drops[DropReplay]+st.Drops[DropAuth] != 0 {
 				t.Fatalf("drops: %+v", st)
 			}
 		}
@@ -502,8 +544,8 @@ func TestTunnelRekey(t *testing.T) {
 }
 
 func TestTunnelIKE(t *testing.T) {
-	withOffload(t, func(t *testing.T) {
-		client, headend := startPair(t, nil)
+	onFakeNet(t, func(t *testing.T, n *fakeNet) {
+		client, headend := startPair(t, n.open, nil)
 		recv := func(e *testEnd) ikeMsg {
 			t.Helper()
 			select {
@@ -549,33 +591,40 @@ func TestTunnelIKE(t *testing.T) {
 		}
 		// ESP still flows beside it.
 		exchange(t, client, headend, 20, 0)
-		client.tun.quiet(t)
-		headend.tun.quiet(t)
+		idle(t, client.tun, headend.tun)
 	})
 }
 
-func TestTunnelKeepalive(t *testing.T) {
-	headend := startEnd(t, true, 0, 0)
-	client := startEnd(t, false, headend.raw.Port(), 20*time.Millisecond)
+func TestTunnelKeepalive(t *testing.T) { onFakeNet(t, testKeepalive) }
+
+func testKeepalive(t *testing.T, n *fakeNet) {
+	const interval = 20 * time.Millisecond
+	headend := startEnd(t, n.open, true, 0, 0)
+	client := startEnd(t, n.open, false, headend.raw.Port(), interval)
 	installPair(t, client, headend, 0x1000, 0x2000, nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for headend.tn.Stats().RxKeepalives < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("keepalives: sent %d, received %d", client.tn.Stats().TxKeepalives, headend.tn.Stats().RxKeepalives)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The bubble's clock: three ticks pass, the client sends nothing else.
+	time.Sleep(3*interval + interval/2)
+	idle(t, headend.tun)
+	if cs, hs := client.tn.Stats(), headend.tn.Stats(); cs.TxKeepalives != 3 || hs.RxKeepalives != 3 {
+		t.Fatalf("keepalives: sent %d, received %d", cs.TxKeepalives, hs.RxKeepalives)
 	}
-	headend.tun.quiet(t)
-	if st := headend.tn.Stats(); st.RxIKE != 0 || st.DropInvalid != 0 || st.RxPackets != 0 {
+	if st := headend.tn.Stats(); st.RxIKE != 0 || st.Drops != [numDropReasons]uint64{} || st.RxPackets != 0 {
 		t.Fatalf("keepalives counted as something else: %+v", st)
+	}
+	// Sending resets the wait: no keepalive in an interval with traffic.
+	client.tun.toTunnel <- ipPacket(clientV4, insideV4, 1, 10)
+	headend.tun.expect(t)
+	time.Sleep(interval)
+	synctest.Wait()
+	if st := client.tn.Stats(); st.TxKeepalives != 3 {
+		t.Fatalf("a keepalive after traffic: %d sent", st.TxKeepalives)
 	}
 }
 
 func TestTunnelGarbage(t *testing.T) {
-	withOffload(t, func(t *testing.T) {
-		client, headend := startPair(t, nil)
-		s := listenLoopback(t)
-		defer s.Close()
+	onFakeNet(t, func(t *testing.T, n *fakeNet) {
+		client, headend := startPair(t, n.open, nil)
+		s := n.listen()
 		cOut, _ := pair(t, gcmConfig(0x1000, 999)) // right SPI, wrong key
 		valid := encap(t, cOut, ipPacket(clientV4, insideV4, 1, 40))
 		cases := [][]byte{
@@ -590,11 +639,12 @@ func TestTunnelGarbage(t *testing.T) {
 		}
 		for _, c := range cases {
 			for _, to := range []netip.AddrPort{headend.addr, headend.raw, client.addr} {
-				s.WriteToUDPAddrPort(c, to)
+				if err := s.WriteTo(c, to); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-		headend.tun.quiet(t)
-		client.tun.quiet(t)
+		idle(t, headend.tun, client.tun)
 		exchange(t, client, headend, 20, 0)
 		for len(headend.ike) > 0 {
 			<-headend.ike
@@ -603,7 +653,7 @@ func TestTunnelGarbage(t *testing.T) {
 			<-client.ike
 		}
 		hs := headend.tn.Stats()
-		if hs.DropAuth == 0 || hs.DropUnknownSPI == 0 || hs.DropInvalid == 0 {
+		if hs.Drops[DropAuth] == 0 || hs.Drops[DropUnknownSPI] == 0 || hs.Drops[DropInvalid] == 0 {
 			t.Fatalf("headend stats %+v", hs)
 		}
 	})
@@ -691,17 +741,17 @@ func TestRoutes(t *testing.T) {
 
 // TestTunnelSetPeer: when the client's NAT mapping changes, SetPeer moves
 // where the headend's ESP goes.
-func TestTunnelSetPeer(t *testing.T) {
-	client, headend := startPair(t, nil)
-	decoy := listenLoopback(t)
-	defer decoy.Close()
-	headend.tn.SetPeer(0x1000, decoy.LocalAddr().(*net.UDPAddr).AddrPort())
+func TestTunnelSetPeer(t *testing.T) { onFakeNet(t, testSetPeer) }
+
+func testSetPeer(t *testing.T, n *fakeNet) {
+	client, headend := startPair(t, n.open, nil)
+	decoy := n.listen()
+	headend.tn.SetPeer(0x1000, decoy.addr)
 	headend.tun.toTunnel <- ipPacket(insideV4, clientV4, 1, 10)
-	decoy.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 2048)
-	n, _, err := decoy.ReadFromUDPAddrPort(buf)
-	if spi, ok := SPI(buf[:n]); err != nil || !ok || spi != 0x2000 {
-		t.Fatalf("the moved peer got %d bytes (%v)", n, err)
+	synctest.Wait()
+	d, ok := decoy.next()
+	if spi, _ := SPI(d.b); !ok || spi != 0x2000 {
+		t.Fatalf("the moved peer got %d bytes", len(d.b))
 	}
 	headend.tn.SetPeer(0x1000, client.addr)
 	exchange(t, client, headend, 10, 10)

@@ -62,9 +62,20 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 		msg   []byte
 	}
 	in := make(chan inbound, 256)
+	nattBC, err := esp.NewBatchConn(natt)
+	var ikeBC esp.BatchConn
+	if err == nil {
+		ikeBC, err = esp.NewBatchConn(ike)
+	}
+	if err != nil {
+		dev.Close()
+		ike.Close()
+		natt.Close()
+		return err
+	}
 	plane, err := dataplane.Start(esp.TunnelConfig{
 		TUN:     dev,
-		Sockets: []esp.Socket{{Conn: natt}, {Conn: ike, RawIKE: true}},
+		Sockets: []esp.Socket{{Conn: nattBC}, {Conn: ikeBC, RawIKE: true}},
 		OnIKE: func(from netip.AddrPort, encap bool, msg []byte) {
 			select {
 			case in <- inbound{from, encap, append([]byte(nil), msg...)}:
