@@ -449,6 +449,14 @@ func TestTunnelRekey(t *testing.T) {
 			{from: client, to: headend, src4: clientV4, dst4: insideV4},
 			{from: headend, to: client, src4: insideV4, dst4: clientV4},
 		}
+		// The senders wait at parkAt until the client has installed its
+		// new pair, so that traffic is left for the new SAs however the
+		// goroutines are scheduled.
+		const parkAt = 2000
+		resume := make(chan struct{})
+		var resumeOnce sync.Once
+		release := func() { resumeOnce.Do(func() { close(resume) }) }
+		defer release() // also when the test fails before the install
 		var wg sync.WaitGroup
 		for _, f := range flows {
 			f.progress = make(chan uint32, total)
@@ -480,6 +488,9 @@ func TestTunnelRekey(t *testing.T) {
 			})
 			wg.Go(func() {
 				for i := uint32(0); i < total; i++ {
+					if i == parkAt {
+						<-resume // the client installs its new pair
+					}
 					select {
 					case <-credits:
 					case <-time.After(6 * time.Second):
@@ -515,12 +526,13 @@ func TestTunnelRekey(t *testing.T) {
 			Inner: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}}); err != nil {
 			t.Fatal(err)
 		}
+		release()
 		// Once the new SAs carry more than a window each way, no packet of
 		// the old ones is in flight: remove them. Each step waits for one
 		// more packet delivered each way.
 		for next := uint32(1501); cOut.Stats().Packets < 2*window || hOut.Stats().Packets < 2*window; next++ {
 			if next == total {
-				t.Fatalf("the new SAs carry too little: client %d, headend %d", cOut.Stats().Packets, hOut.Stats().Packets)
+				t.Fatalf("the new SAs carry too little: client %d, headend %d (flows: %v, %v)", cOut.Stats().Packets, hOut.Stats().Packets, flows[0].err, flows[1].err)
 			}
 			waitFor(next)
 		}
