@@ -243,15 +243,6 @@ func (sa *OutboundSA) seal(buf []byte, off, n int, nextHeader byte, seq uint64) 
 	return pkt
 }
 
-// room reports whether buf[off:off+n] can be sealed in place.
-func (sa *OutboundSA) room(buf []byte, off, n int) bool {
-	s := sa.suite
-	if off < 8+s.ivLen || n < 0 || off > len(buf) || n > len(buf)-off {
-		return false
-	}
-	return n+(s.align-(n+2)%s.align)%s.align+2+s.icvLen <= len(buf)-off
-}
-
 // InboundSA decapsulates the packets of one inbound CHILD SA.
 type InboundSA struct {
 	common
