@@ -2,17 +2,13 @@ package headend
 
 import (
 	"crypto/rand"
-	"crypto/x509"
 	"errors"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/vpnc-go/vpnc-go/esp/iana"
 	"github.com/vpnc-go/vpnc-go/ikev2"
-	"github.com/vpnc-go/vpnc-go/ikev2/certs"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/wire"
 )
@@ -42,19 +38,11 @@ func exampleConfig(t *testing.T, name string) (*Config, string) {
 // offerClient is an EAP-MSCHAPv2 client offering ike ("" = the defaults).
 func offerClient(t *testing.T, dir, ike string) *ikev2.Initiator {
 	t.Helper()
-	cas, err := certs.LoadCAFile(filepath.Join(dir, CAFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust := certs.NewTrustConfig("vpn.example.com", time.Now())
-	trust.SystemRoots, trust.ExtraCAs = false, cas
-	cfg := ikev2.InitiatorConfig{
-		Local: netip.MustParseAddrPort("192.0.2.2:40000"), Remote: netip.MustParseAddrPort("192.0.2.1:500"),
-		EAP: &eap.MSCHAPv2Peer{UserName: "alice", Password: "correct horse", Rand: rand.Reader}, EAPIdentity: "alice",
-		Identity:   wire.ID{IDType: wire.ID_RFC822_ADDR, Data: []byte("alice@corp.example")},
-		VerifyPeer: func(chain [][]byte) (*x509.Certificate, error) { return certs.VerifyServer(chain, trust) },
-		Config:     ikev2.Config{CiscoVendorIDs: true},
-	}
+	cfg := clientConfig(t, dir)
+	cfg.EAP = &eap.MSCHAPv2Peer{UserName: "alice", Password: "correct horse", Rand: rand.Reader}
+	cfg.EAPIdentity = "alice"
+	cfg.Identity = wire.ID{IDType: wire.ID_RFC822_ADDR, Data: []byte("alice@corp.example")}
+	var err error
 	if ike != "" {
 		if cfg.IKEProposals, err = ikev2.ParseProposals(ike, iana.ProtoIKE); err != nil {
 			t.Fatal(err)

@@ -104,7 +104,9 @@ func pumpObserved(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer 
 	return up, closed
 }
 
-func newClient(t *testing.T, dir string, method eap.Peer, creds *ikev2.Credentials, id *wire.ID) *ikev2.Initiator {
+// clientConfig is a client of the headend made from dir's PKI: it trusts
+// the headend's CA and sends Cisco's vendor IDs.
+func clientConfig(t *testing.T, dir string) ikev2.InitiatorConfig {
 	t.Helper()
 	cas, err := certs.LoadCAFile(filepath.Join(dir, CAFile))
 	if err != nil {
@@ -112,12 +114,17 @@ func newClient(t *testing.T, dir string, method eap.Peer, creds *ikev2.Credentia
 	}
 	trust := certs.NewTrustConfig("vpn.example.com", time.Now())
 	trust.SystemRoots, trust.ExtraCAs = false, cas
-	cfg := ikev2.InitiatorConfig{
+	return ikev2.InitiatorConfig{
 		Local: netip.MustParseAddrPort("192.0.2.2:40000"), Remote: netip.MustParseAddrPort("192.0.2.1:500"),
-		EAP: method, EAPIdentity: "alice", Credentials: creds,
 		VerifyPeer: func(chain [][]byte) (*x509.Certificate, error) { return certs.VerifyServer(chain, trust) },
 		Config:     ikev2.Config{CiscoVendorIDs: true},
 	}
+}
+
+func newClient(t *testing.T, dir string, method eap.Peer, creds *ikev2.Credentials, id *wire.ID) *ikev2.Initiator {
+	t.Helper()
+	cfg := clientConfig(t, dir)
+	cfg.EAP, cfg.EAPIdentity, cfg.Credentials = method, "alice", creds
 	if id != nil {
 		cfg.Identity = *id
 	}
