@@ -156,6 +156,16 @@ func (c *Conn) call(ctx context.Context, r Request) (Message, error) {
 	_, err = c.nc.Write(append(b, '\n'))
 	c.wmu.Unlock()
 	if err != nil {
+		// The agent may have refused us and closed: its reason is better
+		// than the broken pipe.
+		select {
+		case <-c.done:
+			var ae *Error
+			if errors.As(c.Err(), &ae) {
+				return Message{}, ae
+			}
+		case <-ctx.Done():
+		}
 		return Message{}, fmt.Errorf("agent: %w", err)
 	}
 	select {

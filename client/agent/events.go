@@ -164,14 +164,22 @@ func FormOf(f *client.Form) *Form {
 	return out
 }
 
-// SettingsOf puts the tunnel's settings on the wire.
+// SettingsOf puts the tunnel's settings on the wire; lists are [] rather
+// than null when empty.
 func SettingsOf(s client.Settings) Settings {
 	return Settings{
 		Headend: s.Headend, Address4: s.Address4, Address6: s.Address6,
-		DNS: s.DNS, Domains: s.Domains, Routes: s.Routes, Exclude: s.Exclude, Banner: s.Banner,
+		DNS: nonNil(s.DNS), Domains: nonNil(s.Domains), Routes: nonNil(s.Routes), Exclude: nonNil(s.Exclude), Banner: s.Banner,
 		IKESuite: s.IKESuite, ESPSuite: s.ESPSuite, MTU: s.MTU, Device: s.Device,
 		SetupMS: s.SetupTime.Milliseconds(),
 	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // ClientEvent turns a wire event back into a client.Event. Errors keep
