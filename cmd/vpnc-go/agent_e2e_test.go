@@ -21,23 +21,40 @@ import (
 	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 )
 
+// agentE2EProfile is the managed profile of the policy step.
+const agentE2EProfile = `<?xml version="1.0" encoding="UTF-8"?>
+<AnyConnectProfile xmlns="http://schemas.xmlsoap.org/encoding/">
+  <ClientInitialization>
+    <AllowManualHostInput>false</AllowManualHostInput>
+  </ClientInitialization>
+  <ServerList>
+    <HostEntry>
+      <HostName>Corp VPN</HostName>
+      <HostAddress>` + lab.HeadendAddr + `</HostAddress>
+      <UserGroup>ASA-IKEV2</UserGroup>
+      <PrimaryProtocol>IPsec</PrimaryProtocol>
+    </HostEntry>
+  </ServerList>
+</AnyConnectProfile>
+`
+
 // agentLab is a client and a headend namespace with the headend emulator
 // running, the agent as root in the client namespace, and two users made
 // for the test: member (in the agent's group) and stranger (not).
 type agentLab struct {
-	t         *testing.T
-	l         *lab.Lab
-	exe       string // a copy every user may run
-	dir       string // world-readable: the binary, the socket, the users' homes
-	socket    string
-	group     string
-	member    string
-	stranger  string
-	noProfile string
-	agentArgs []string
-	agent     *lab.Proc
-	headend   *lab.Proc
-	before    string // the client namespace before any tunnel
+	t          *testing.T
+	l          *lab.Lab
+	exe        string // a copy every user may run
+	dir        string // world-readable: the binary, the socket, the users' homes
+	socket     string
+	group      string
+	member     string
+	stranger   string
+	profileDir string
+	agentArgs  []string
+	agent      *lab.Proc
+	headend    *lab.Proc
+	before     string // the client namespace before any tunnel
 }
 
 func newAgentLab(t *testing.T) *agentLab {
@@ -66,8 +83,8 @@ func newAgentLab(t *testing.T) *agentLab {
 		t.Fatal(err)
 	}
 	al.socket = filepath.Join(dir, "run", "agent.sock")
-	al.noProfile = filepath.Join(dir, "no-profiles")
-	if err := os.Mkdir(al.noProfile, 0o755); err != nil {
+	al.profileDir = filepath.Join(dir, "managed-profiles") // empty until the policy step
+	if err := os.Mkdir(al.profileDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 
@@ -124,7 +141,7 @@ func newAgentLab(t *testing.T) *agentLab {
 		t.Fatal(err)
 	}
 	al.agentArgs = []string{al.exe, "agent", "-v", "--socket", al.socket, "--group", al.group,
-		"--profile-dir", al.noProfile, "--cafile", filepath.Join(l.Dir, headend.CAFile),
+		"--profile-dir", al.profileDir, "--cafile", filepath.Join(l.Dir, headend.CAFile),
 		"--state-file", filepath.Join(l.Dir, "agent-netcfg.json")}
 	al.startAgent()
 	return al
@@ -148,7 +165,7 @@ func (al *agentLab) userArgs(user string, args ...string) []string {
 	home := filepath.Join(al.dir, "home-"+user)
 	return append([]string{"setpriv", "--reuid=" + user, "--regid=users", "--init-groups",
 		"env", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"VPNC_GO_PROFILE_DIRS=" + al.noProfile, "VPNC_GO_USER_PROFILE_DIR=" + al.noProfile,
+		"VPNC_GO_PROFILE_DIRS=" + al.profileDir, "VPNC_GO_USER_PROFILE_DIR=" + al.profileDir,
 		al.exe}, args...)
 }
 
@@ -173,7 +190,12 @@ func (al *agentLab) cli(user, stdin string, args ...string) (string, int) {
 // tunnel is up.
 func (al *agentLab) connect() string {
 	al.t.Helper()
-	out, code := al.cli(al.member, e2ePassword+"\n", "connect", "--socket", al.socket, "--user", "alice", "--passwd-on-stdin", lab.HeadendAddr)
+	return al.connectHost(lab.HeadendAddr)
+}
+
+func (al *agentLab) connectHost(host string) string {
+	al.t.Helper()
+	out, code := al.cli(al.member, e2ePassword+"\n", "connect", "--socket", al.socket, "--user", "alice", "--passwd-on-stdin", host)
 	if code != 0 || !strings.Contains(out, "tunnel up in") {
 		al.t.Fatalf("connect through the agent: status %d\n%s\nagent:\n%s", code, out, al.agent.Output())
 	}
@@ -297,8 +319,21 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Fatalf("the restarted agent did not undo the dead one's changes (%v):\nbefore:\n%s\nafter:\n%s", err, al.before, after)
 	}
 
-	// SIGTERM while connected: a clean disconnect, the headend told.
-	al.connect()
+	// A managed profile arrives (the agent reads its folder at each
+	// request): manual hosts are forbidden now, and the managed host's
+	// tunnel group cannot be overridden.
+	if err := os.WriteFile(filepath.Join(al.profileDir, "corp.xml"), []byte(agentE2EProfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := al.cli(al.member, "", "connect", "--socket", al.socket, "203.0.113.7"); code == 0 || !strings.Contains(out, "forbids other hosts") {
+		t.Errorf("a manual host under AllowManualHostInput false: status %d\n%s", code, out)
+	}
+	if out, code := al.cli(al.member, "", "connect", "--socket", al.socket, "--group", "OTHER", "Corp VPN"); code == 0 || !strings.Contains(out, `its tunnel group is "ASA-IKEV2", not "OTHER"`) {
+		t.Errorf("a managed host's group overridden: status %d\n%s", code, out)
+	}
+
+	// SIGTERM while connected (to the managed host): a clean disconnect.
+	al.connectHost("Corp VPN")
 	if err := al.ping(); err != nil {
 		t.Fatalf("ping after the restart: %v", err)
 	}
