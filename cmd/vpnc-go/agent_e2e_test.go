@@ -158,20 +158,30 @@ func (al *agentLab) startAgent() {
 	}
 }
 
-// userArgs runs the CLI in the client namespace as user (its primary
-// group "users", its supplementary groups from the user database), with a
-// home of its own and no profiles from the machine.
-func (al *agentLab) userArgs(user string, args ...string) []string {
+// userEnv is the start of a command line that runs as user in the
+// client namespace's shell (its primary group "users", its supplementary
+// groups from the user database), with a home of its own and no profiles
+// but the test's managed folder.
+func (al *agentLab) userEnv(user string) []string {
 	home := filepath.Join(al.dir, "home-"+user)
-	return append([]string{"setpriv", "--reuid=" + user, "--regid=users", "--init-groups",
+	return []string{"setpriv", "--reuid=" + user, "--regid=users", "--init-groups",
 		"env", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"VPNC_GO_PROFILE_DIRS=" + al.profileDir, "VPNC_GO_USER_PROFILE_DIR=" + al.profileDir,
-		al.exe}, args...)
+		"VPNC_GO_PROFILE_DIRS=" + al.profileDir, "VPNC_GO_USER_PROFILE_DIR=" + al.profileDir}
+}
+
+// userArgs runs the CLI as user.
+func (al *agentLab) userArgs(user string, args ...string) []string {
+	return append(append(al.userEnv(user), al.exe), args...)
 }
 
 // cli runs a CLI command as user to its end: its output and exit status.
 func (al *agentLab) cli(user, stdin string, args ...string) (string, int) {
-	full := append([]string{"netns", "exec", al.l.NS("client")}, al.userArgs(user, args...)...)
+	return al.runIn(stdin, al.userArgs(user, args...)...)
+}
+
+// runIn runs a command in the client namespace to its end.
+func (al *agentLab) runIn(stdin string, args ...string) (string, int) {
+	full := append([]string{"netns", "exec", al.l.NS("client")}, args...)
 	cmd := exec.Command("ip", full...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
