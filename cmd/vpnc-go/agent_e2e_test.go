@@ -261,6 +261,11 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Fatalf("status --json: %s", raw)
 	}
 
+	if out, code := al.cli(al.member, "", "status", "--socket", al.socket); code != 0 ||
+		!strings.Contains(out, "connected: "+lab.HeadendAddr+" ("+lab.HeadendAddr+"), user alice") || !strings.Contains(out, "device    vpnc0") {
+		t.Errorf("status: status %d\n%s", code, out)
+	}
+
 	// The watcher saw the same session: its stages and the tunnel's
 	// address.
 	if _, err := watcher.WaitFor(`"kind":"connected"`, 10*time.Second); err != nil {
