@@ -72,6 +72,10 @@ type conn struct {
 // further behind is cut off rather than holding up the others.
 const outQueue = 256
 
+// maxConns bounds the front ends connected at once, so that no user of
+// the agent can exhaust its file descriptors.
+const maxConns = 64
+
 // NewServer checks the configuration.
 func NewServer(cfg Config) (*Server, error) {
 	if cfg.NewSession == nil {
@@ -149,19 +153,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // until it goes away.
 func (s *Server) handle(nc net.Conn) {
 	peer, err := peerOf(nc)
-	if err == nil && s.cfg.Authorize != nil {
-		err = s.cfg.Authorize(peer)
-	}
 	if err != nil {
-		s.log.Warn("refused a front end", "uid", peer.UID, "pid", peer.PID, "reason", err.Error())
+		s.log.Warn("refused a front end whose credentials cannot be read", "reason", err.Error())
 		refuse(nc, &Error{CodeForbidden, "not allowed to use the vpnc-go agent: " + err.Error()})
 		return
 	}
+	if s.cfg.Authorize != nil {
+		if err := s.cfg.Authorize(peer); err != nil {
+			s.log.Warn("refused a front end", "uid", peer.UID, "pid", peer.PID, "reason", err.Error())
+			refuse(nc, &Error{CodeForbidden, "not allowed to use the vpnc-go agent: " + err.Error()})
+			return
+		}
+	}
 	c := &conn{nc: nc, peer: peer, out: make(chan Message, outQueue), gone: make(chan struct{}), finish: make(chan struct{})}
 	s.mu.Lock()
-	if s.closed {
+	switch {
+	case s.closed:
 		s.mu.Unlock()
 		refuse(nc, &Error{CodeUnavailable, "the agent is shutting down"})
+		return
+	case len(s.conns) >= maxConns:
+		s.mu.Unlock()
+		s.log.Warn("refused a front end: too many connections", "uid", peer.UID, "pid", peer.PID, "connections", maxConns)
+		refuse(nc, &Error{CodeUnavailable, fmt.Sprintf("the agent serves at most %d front ends at once", maxConns)})
 		return
 	}
 	s.conns[c] = struct{}{}

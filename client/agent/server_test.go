@@ -373,3 +373,31 @@ func TestShutdownDisconnects(t *testing.T) {
 		t.Fatalf("disconnected with %v", de.Err)
 	}
 }
+
+// TestConnectionLimit: front ends beyond maxConns are refused with a
+// reason, and a place freed is taken again.
+func TestConnectionLimit(t *testing.T) {
+	ta := startAgent(t, nil)
+	conns := make([]*Conn, maxConns)
+	for i := range conns {
+		conns[i] = ta.dial(t)
+	}
+	_, err := Dial(context.Background(), ta.socket)
+	if codeOf(err) != CodeUnavailable || !strings.Contains(err.Error(), "at most") {
+		t.Fatalf("front end %d: %v", maxConns+1, err)
+	}
+	conns[0].Close()
+	// The agent notices the closed connection on its own time: try until
+	// it has (each try is refused at once while it has not).
+	for {
+		c, err := Dial(context.Background(), ta.socket)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if codeOf(err) != CodeUnavailable {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
