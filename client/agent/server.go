@@ -52,6 +52,8 @@ type session struct {
 	cs      *client.Session
 	status  Status
 	formSeq int           // counts forms, so an answer clears only its own
+	owner   *conn         // the front end that connected
+	wasUp   bool          // the tunnel came up at least once
 	done    chan struct{} // closed once the session ended and its last event went out
 }
 
@@ -185,8 +187,18 @@ func (s *Server) handle(nc net.Conn) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
+		abandoned := s.sess
+		if abandoned != nil && (abandoned.owner != c || abandoned.wasUp) {
+			abandoned = nil
+		}
 		s.mu.Unlock()
 		c.close()
+		if abandoned != nil {
+			// Nobody is left to answer its forms: a login the front end
+			// gave up is not kept waiting (a tunnel that was up stays).
+			s.log.Info("the front end that connected left before the tunnel came up: abandoning the attempt", "uid", peer.UID, "pid", peer.PID)
+			go abandoned.cs.Disconnect()
+		}
 		s.log.Debug("front end left", "uid", peer.UID, "pid", peer.PID)
 	}()
 	br := bufio.NewReaderSize(nc, 4096)
@@ -320,7 +332,7 @@ func (s *Server) connect(c *conn, r *Request) {
 		c.send(errorReply(r.ID, &Error{CodeConnect, err.Error()}))
 		return
 	}
-	sess := &session{cs: cs, done: make(chan struct{}), status: Status{
+	sess := &session{cs: cs, owner: c, done: make(chan struct{}), status: Status{
 		State: "starting", Host: t.Name, Server: o.Server, Group: o.Group, User: o.Username,
 		OwnerUID: c.peer.UID, Since: time.Now().UTC().Truncate(time.Second),
 	}}
@@ -383,6 +395,7 @@ func (s *Server) publish(sess *session, e client.Event) {
 		s.log.Info("form", "title", w.Form.Title, "error", w.Form.Error)
 	case KindConnected:
 		st.State, st.Settings, st.Form = "connected", w.Settings, nil
+		sess.wasUp = true
 		s.log.Info("tunnel up", "device", w.Settings.Device, "address", w.Settings.Address4.String(), "headend", w.Settings.Headend.String())
 	case KindStats:
 		st.Stats = w.Stats

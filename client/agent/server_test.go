@@ -401,3 +401,33 @@ func TestConnectionLimit(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestAbandonedLogin: the front end that connected goes away while the
+// headend's form waits; the agent ends the attempt rather than wait for
+// an answer nobody will give, and is free for the next connect.
+func TestAbandonedLogin(t *testing.T) {
+	ta := startAgent(t, nil)
+	ctx := context.Background()
+	watcher, c := ta.dial(t), ta.dial(t)
+	if _, err := watcher.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Connect(ctx, ConnectRequest{Host: headendName, User: testUser}); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, watcher, "form", isForm)
+	c.Close()
+	waitEvent(t, watcher, "disconnected", isDisconnected)
+	if st, err := watcher.Status(ctx); err != nil || st.State != StateIdle {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	if _, err := watcher.Connect(ctx, ConnectRequest{Host: headendName, User: testUser, Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, watcher, "tunnel", isConnected)
+	watcher.Close()
+	other := ta.dial(t)
+	if st, err := other.Status(ctx); err != nil || st.State != "connected" {
+		t.Fatalf("the tunnel did not outlive its front end: %+v %v", st, err)
+	}
+}
