@@ -352,11 +352,20 @@ func TestAgentEndToEnd(t *testing.T) {
 	if err := al.ping(); err != nil {
 		t.Fatalf("ping after the restart: %v", err)
 	}
+	deletes := strings.Count(al.headend.Output(), "peer deleted the IKE SA")
 	if err := al.agent.Stop(15 * time.Second); err != nil {
 		t.Fatalf("agent: %v\n%s", err, al.agent.Output())
 	}
 	if !strings.Contains(al.agent.Output(), "agent stopped") {
 		t.Errorf("the agent did not stop cleanly:\n%s", al.agent.Output())
+	}
+	// The headend logged the Delete (its output is read concurrently:
+	// look until the line is there).
+	for limit := time.Now().Add(5 * time.Second); strings.Count(al.headend.Output(), "peer deleted the IKE SA") == deletes; {
+		if time.Now().After(limit) {
+			t.Fatalf("the headend got no Delete on SIGTERM:\n%s", al.headend.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if after, err := clientState(al.l); err != nil || after != al.before {
 		t.Fatalf("SIGTERM left changes behind (%v):\nbefore:\n%s\nafter:\n%s", err, al.before, after)
