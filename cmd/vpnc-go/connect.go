@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vpnc-go/vpnc-go/client"
+	"github.com/vpnc-go/vpnc-go/client/agent"
 	"github.com/vpnc-go/vpnc-go/client/netcfg"
 	"github.com/vpnc-go/vpnc-go/profile"
 )
@@ -46,6 +47,8 @@ type connectFlags struct {
 	dpd            time.Duration
 	savePassword   bool
 	remember       bool
+	foreground     bool
+	socket         string
 }
 
 func newConnectCmd() *cobra.Command {
@@ -73,7 +76,14 @@ group and user (--user, else the last user who saved one there) is used
 without asking; when the headend refuses it, the password is asked again.
 With no keyring reachable the password is asked each time; it is never kept
 in a file.
-Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
+When the vpnc-go agent's socket answers, connect drives the agent (which
+owns the tunnel): forms are asked here, the keyring is read here as the user,
+and connect returns once the tunnel is up; vpnc-go status and disconnect
+follow it. Otherwise, as root, this process runs the tunnel until
+interrupted (--foreground forces this). The mode is printed first. Without
+an agent and without root, connect says what to do and exits with status 2.
+The foreground mode needs root (or CAP_NET_ADMIN) for the TUN device and
+routes.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, f, args) },
 	}
@@ -106,6 +116,8 @@ Needs root (or CAP_NET_ADMIN) for the TUN device and routes.`,
 	fl.DurationVar(&f.childLifetime, "child-lifetime", 0, "rekey the CHILD SA after this `DURATION` (default 7h50m)")
 	fl.DurationVar(&f.ikeLifetime, "ike-lifetime", 0, "rekey the IKE SA after this `DURATION` (default 23h40m)")
 	fl.DurationVar(&f.dpd, "dpd", 0, "check that the headend is alive after this `DURATION` of silence (default 30s)")
+	fl.BoolVar(&f.foreground, "foreground", false, "run the tunnel in this process (as root) even when an agent is running")
+	fl.StringVar(&f.socket, "socket", agent.DefaultSocket, "the agent's socket `PATH`")
 	fl.BoolVar(&f.savePassword, "save-password", false, "after a successful login, store the password in the OS keyring (keyed by headend, group and user; vpnc-go forget removes it)")
 	return cmd
 }
@@ -217,6 +229,14 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 	if len(args) == 1 {
 		host = args[0]
 	}
+	ac, err := f.chooseMode(cmd)
+	if err != nil {
+		return err
+	}
+	if ac != nil {
+		defer ac.Close()
+		return runConnectAgent(cmd, f, ac, host)
+	}
 	t, err := f.target(host)
 	if err != nil {
 		return err
@@ -245,7 +265,7 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: writing IKE and ESP keys to %s: anyone who reads it can decrypt this session\n", f.keylog)
 	}
 	if os.Geteuid() != 0 {
-		return errors.New("connect needs root (or CAP_NET_ADMIN) to create the TUN device and set routes; run it with sudo")
+		return &exitError{exitNoAgent, errors.New("connect needs root (or CAP_NET_ADMIN) to create the TUN device and set routes; run it with sudo, or start the vpnc-go agent")}
 	}
 	dnsMode, err := netcfg.ParseDNSMode(f.dnsMode)
 	if err != nil {

@@ -68,7 +68,8 @@ func (sl *storedLogin) noKeyring(err error) {
 
 // connected runs once a login succeeded: with --save-password it stores
 // the password that worked (replacing a refused one).
-func (sl *storedLogin) connected(s *client.Session) {
+// s is the session, or what was sent to the agent.
+func (sl *storedLogin) connected(s passwordSource) {
 	first := !sl.up
 	sl.up = true
 	user, pw := s.SavedPassword()
@@ -96,6 +97,12 @@ func (sl *storedLogin) connected(s *client.Session) {
 	}
 	sl.key, sl.stored = k, pw
 	fmt.Fprintf(sl.out, "saved the password for %s in the keyring\n", k.Account())
+}
+
+// passwordSource is a *client.Session, or connect's record of what it
+// sent the agent.
+type passwordSource interface {
+	SavedPassword() (user, password string)
 }
 
 // retryWithoutStored reports whether a session that ended with err should

@@ -12,6 +12,6 @@ import (
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "vpnc-go:", err)
-		os.Exit(1)
+		os.Exit(exitCodeOf(err))
 	}
 }
