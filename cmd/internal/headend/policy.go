@@ -56,7 +56,7 @@ func (p *Policy) ServerConfig() (ikev2.ServerConfig, error) {
 	cfg := p.cfg
 	rc := ikev2.ServerConfig{
 		Config: ikev2.Config{
-			CiscoVendorIDs: cfg.Crypto.Fragmentation != "rfc7383" && cfg.Crypto.Fragmentation != "off",
+			CiscoVendorIDs: cfg.Crypto.Fragmentation != "rfc7383",
 			ForceEncap:     cfg.Crypto.ForceEncap,
 			FragmentSize:   cfg.Crypto.FragmentSize,
 			Timers: ikev2.Timers{ChildRekey: cfg.Crypto.ChildLifetime.Duration, IKERekey: cfg.Crypto.IKELifetime.Duration,
@@ -67,6 +67,8 @@ func (p *Policy) ServerConfig() (ikev2.ServerConfig, error) {
 		EAP:          p.eapFor,
 		Assign:       p.assign,
 		VerifyClient: p.verifyClient,
+		// An ASA with fragmentation off still sends its other vendor IDs.
+		NoFragmentation: cfg.Crypto.Fragmentation == "off",
 	}
 	var err error
 	if len(cfg.Crypto.IKE) > 0 {
@@ -176,7 +178,7 @@ func (p *Policy) anyConnect(c ikev2.EAPClient) eap.Authenticator {
 		if g.Auth != "eap-anyconnect" {
 			continue
 		}
-		tg := anyconnect.TunnelGroup{Name: name, Aliases: g.Aliases, GroupURLs: g.GroupURLs, Password: true,
+		tg := anyconnect.TunnelGroup{Name: name, Aliases: g.Aliases, GroupURLs: g.GroupURLs, Password: g.password(),
 			ClientCert: g.ClientCertificate, Banner: g.Banner}
 		if g.SecondFactor {
 			tg.SecondFactor = &anyconnect.SecondFactor{Label: "Second password:", Check: func(_, user, value string) error {
