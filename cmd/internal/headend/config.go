@@ -33,6 +33,11 @@ type Config struct {
 	// ClientCA verifies client certificates (IKE-RSA/ECDSA and the
 	// certificate path of EAP-AnyConnect).
 	ClientCA string `toml:"client-ca"`
+	// ClientServicesPort is the TCP port of the headend's HTTPS client
+	// services (ASA: crypto ikev2 enable outside client-services port
+	// N), where pushed profiles are served; announced as <csport>. 443
+	// when zero.
+	ClientServicesPort int `toml:"client-services-port"`
 	// DefaultTunnelGroup serves clients that name no group: every
 	// standard EAP client, and AnyConnect clients without group-access.
 	DefaultTunnelGroup string `toml:"default-tunnel-group"`
@@ -88,6 +93,11 @@ type GroupPolicy struct {
 	SplitInclude []string `toml:"split-include"`
 	SplitExclude []string `toml:"split-exclude"`
 	Banner       string   `toml:"banner"`
+	// Profile is an AnyConnect XML profile pushed to the group's
+	// EAP-AnyConnect clients (ASA: anyconnect profiles value NAME type
+	// user): announced in complete with its SHA-1, served on the client
+	// services port.
+	Profile string `toml:"profile"`
 
 	dns     []netip.Addr
 	include []netip.Prefix
@@ -214,6 +224,12 @@ func (c *Config) check() error {
 	}
 	if c.NATTPort == 0 {
 		c.NATTPort = 4500
+	}
+	if c.ClientServicesPort == 0 {
+		c.ClientServicesPort = 443
+	}
+	if c.ClientServicesPort < 0 || c.ClientServicesPort > 65535 {
+		return fmt.Errorf("client-services-port %d is not a TCP port", c.ClientServicesPort)
 	}
 	if c.Certificate == "" || c.Key == "" {
 		return errors.New("certificate and key are required")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type Policy struct {
 	cfg      *Config
 	pools    map[string]*allocator
 	clientCA *x509.CertPool
+	profiles map[string]pushedProfile // by group policy
 	now      func() time.Time
 	log      func(string, ...any)
 }
@@ -37,6 +39,10 @@ func NewPolicy(cfg *Config, log func(string, ...any)) (*Policy, error) {
 	}
 	for name, pool := range cfg.Pools {
 		p.pools[name] = newAllocator(pool)
+	}
+	var err error
+	if p.profiles, err = loadProfiles(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.ClientCA != "" {
 		cas, err := certs.LoadCAFile(cfg.Path(cfg.ClientCA))
@@ -172,7 +178,7 @@ func (p *Policy) standardMethod(g *TunnelGroup, c ikev2.EAPClient) (eap.Authenti
 // anyConnect builds the EAP-AnyConnect headend for every tunnel group that
 // uses it.
 func (p *Policy) anyConnect(c ikev2.EAPClient) eap.Authenticator {
-	a := &anyconnect.Authenticator{Rand: rand.Reader, Retries: 2}
+	a := &anyconnect.Authenticator{Rand: rand.Reader, Retries: 2, CSPort: strconv.Itoa(p.cfg.ClientServicesPort)}
 	for _, name := range p.cfg.groupNames() {
 		g := p.cfg.TunnelGroups[name]
 		if g.Auth != "eap-anyconnect" {
@@ -188,6 +194,9 @@ func (p *Policy) anyConnect(c ikev2.EAPClient) eap.Authenticator {
 				}
 				return nil
 			}}
+		}
+		if pp, ok := p.profiles[g.GroupPolicy]; ok {
+			tg.Profiles = []anyconnect.ProfileFile{pp.file}
 		}
 		if g.HostScan {
 			tg.HostScan = &anyconnect.HostScanDemand{Ticket: randomSecret(), Token: randomSecret()}
