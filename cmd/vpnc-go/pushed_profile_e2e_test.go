@@ -22,8 +22,8 @@ import (
 // the headend with the ENGINEERING group: a host the client knows only
 // from the push.
 const (
-	pushCSPort   = 8443
-	pushManaged  = `<?xml version="1.0" encoding="UTF-8"?>
+	pushCSPort  = 8443
+	pushManaged = `<?xml version="1.0" encoding="UTF-8"?>
 <AnyConnectProfile xmlns="http://schemas.xmlsoap.org/encoding/">
   <ServerList>
     <HostEntry><HostName>Corp VPN</HostName><HostAddress>` + lab.HeadendAddr + `</HostAddress><PrimaryProtocol>IPsec</PrimaryProtocol></HostEntry>
