@@ -112,6 +112,9 @@ func (c *attempt) established(ctx context.Context, e ikev2.Established) error {
 		Routes: nc.Include, Exclude: nc.Exclude, Banner: tc.Banner, IKESuite: tc.IKESuite.String(),
 		ESPSuite: tc.ESPSuite.String(), MTU: mtu, Device: dev, SetupTime: time.Since(c.started),
 	}})
+	if c.stopFetch == nil { // once per attempt
+		c.startProfileFetch(ctx, tc.Headend.Addr(), tc.AnyConnect)
+	}
 	return nil
 }
 

@@ -31,6 +31,9 @@ type attempt struct {
 	wasUp   bool
 	applied bool
 	child   *ikev2.ChildSA // the newest CHILD SA
+	host    string         // the name dialled, which certificates must carry
+	// stopFetch ends the download of pushed profiles, when one runs.
+	stopFetch func()
 }
 
 func (s *Session) newAttempt(cand candidate, dp DataPlane) (*attempt, error) {
@@ -47,7 +50,7 @@ func (s *Session) newAttempt(cand candidate, dp DataPlane) (*attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &attempt{s: s, dp: dp, remote: remote, ini: ini}, nil
+	return &attempt{s: s, dp: dp, remote: remote, ini: ini, host: cand.host}, nil
 }
 
 // stageOf says what the IKE SA's progress means for the user.
@@ -69,6 +72,11 @@ func stageOf(p ikev2.Progress) (Stage, bool) {
 func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 	s := c.s
 	c.started = time.Now()
+	defer func() {
+		if c.stopFetch != nil {
+			c.stopFetch()
+		}
+	}()
 	if err := c.apply(ctx, c.ini.Start(c.started)); err != nil {
 		return false, err
 	}

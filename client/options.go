@@ -52,6 +52,11 @@ type Options struct {
 	// MTU fixes the tunnel's MTU; 0 derives it from the path.
 	MTU int
 
+	// PushedProfileDir is where profiles the headend pushes are stored
+	// once the tunnel is up (see ProfileEvent); profile.PushedDir() is
+	// the folder profile.Discover reads. Empty: they are not fetched.
+	PushedProfileDir string
+
 	// HostScan is the user's posture-check wrapper, run when the headend
 	// demands a host scan; nil: such headends are refused.
 	HostScan func(HostScanRequest) (string, error)

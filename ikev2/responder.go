@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -69,6 +70,10 @@ type ServerConfig struct {
 	// caps them. Defaults 64 and 1024.
 	CookieThreshold int
 	MaxHalfOpen     int
+	// NoFragmentation turns IKE fragmentation off: no
+	// IKEV2_FRAGMENTATION_SUPPORTED notify, no Cisco FRAGMENTATION vendor
+	// ID, and so neither RFC 7383 nor Cisco fragments are sent.
+	NoFragmentation bool
 }
 
 // Server is the headend: it owns every client's IKE SAs, routes datagrams
@@ -352,11 +357,14 @@ func (sess *clientSession) answerInit(now time.Time, m *wire.Message, chosen wir
 		return err
 	}
 	_, clientFrag := wire.FindNotify(m.Payloads, iana.IKEV2_FRAGMENTATION_SUPPORTED)
+	// RFC 7383 section 2.3: fragmentation is used only when both sides
+	// announce it; with it off we announce neither kind.
+	clientFrag = clientFrag && !cfg.NoFragmentation
 	sa.rfcFrag = clientFrag
 	for _, v := range wire.FindAll[*wire.VendorID](m.Payloads) {
 		switch string(v.Data) {
 		case string(vidCiscoFragmentation):
-			sa.ciscoFrag = cfg.CiscoVendorIDs
+			sa.ciscoFrag = cfg.CiscoVendorIDs && !cfg.NoFragmentation
 		case string(vidCiscoCopyright), string(vidCiscoDeleteReason):
 			sa.ciscoPeer = true
 		case string(vidCiscoEAP):
@@ -385,7 +393,12 @@ func (sess *clientSession) answerInit(now time.Time, m *wire.Message, chosen wir
 		ps = append(ps, &wire.Notify{NotifyType: iana.IKEV2_FRAGMENTATION_SUPPORTED})
 	}
 	ps = append(ps, &wire.Notify{NotifyType: iana.SIGNATURE_HASH_ALGORITHMS, Data: ikecrypto.EncodeSignatureHashes(ikecrypto.DefaultSignatureHashes)})
-	ps = append(ps, ciscoVendorIDs(cfg.CiscoVendorIDs, false)...)
+	for _, v := range ciscoVendorIDs(cfg.CiscoVendorIDs, false) {
+		if cfg.NoFragmentation && bytes.Equal(v.(*wire.VendorID).Data, vidCiscoFragmentation) {
+			continue
+		}
+		ps = append(ps, v)
+	}
 	sa.peerNext = 1
 	sa.respond(m.Header, ps)
 	sess.msg2 = sa.cached[0]

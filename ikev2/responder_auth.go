@@ -141,7 +141,7 @@ func (sess *clientSession) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 		}
 		sess.user = identity
 		if sess.auth, err = cfg.EAP(sess.eapClient(identity)); err != nil {
-			return []wire.Payload{eapPayload(eap.NewFailure(sess.eapID))}, err
+			return []wire.Payload{eapPayload(eap.NewFailure(resp.Identifier))}, err
 		}
 		first, err := sess.auth.Start(sess.eapID)
 		if err != nil {
@@ -152,8 +152,10 @@ func (sess *clientSession) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 	next, err := sess.auth.Next(resp, sess.eapID)
 	switch {
 	case err != nil:
-		// RFC 7296 section 2.16: an EAP-Failure ends the exchange.
-		return []wire.Payload{eapPayload(eap.NewFailure(sess.eapID))}, fmt.Errorf("EAP: %w", err)
+		// RFC 7296 section 2.16: an EAP-Failure ends the exchange. RFC
+		// 3748 section 4.2: Success and Failure carry the Identifier of
+		// the Response they answer.
+		return []wire.Payload{eapPayload(eap.NewFailure(resp.Identifier))}, fmt.Errorf("EAP: %w", err)
 	case next != nil:
 		return []wire.Payload{eapPayload(next)}, nil
 	}
@@ -161,8 +163,9 @@ func (sess *clientSession) eapRound(ps []wire.Payload) ([]wire.Payload, error) {
 	if u, ok := sess.auth.(interface{ User() string }); ok && u.User() != "" {
 		sess.user = u.User()
 	}
-	// EAP-Success reuses the last Identifier (the recorded exchange shows).
-	return []wire.Payload{eapPayload(eap.NewSuccess(sess.eapID - 1))}, nil
+	// EAP-Success reuses the Identifier of the Response it answers (RFC
+	// 3748 section 4.2; the recorded exchange shows the same).
+	return []wire.Payload{eapPayload(eap.NewSuccess(resp.Identifier))}, nil
 }
 
 // finish assigns the client its lease and sets up the CHILD SA, appending

@@ -34,6 +34,8 @@ func (c Class) String() string {
 		return "explicit"
 	case ClassSystem:
 		return "system"
+	case ClassPushed:
+		return "pushed"
 	default:
 		return "user"
 	}
@@ -105,6 +107,9 @@ type Options struct {
 	// UserDirs, when non-nil, replaces the user folders (and
 	// VPNC_GO_USER_PROFILE_DIR). An empty non-nil slice means none.
 	UserDirs []string
+	// PushedDirs, when non-nil, replaces the folder of headend-pushed
+	// profiles (PushedDir). An empty non-nil slice means none.
+	PushedDirs []string
 	// GOOS selects the folder tables; empty means runtime.GOOS.
 	GOOS string
 	// Getenv and Home replace os.Getenv and os.UserHomeDir, for tests.
@@ -244,15 +249,16 @@ func (c *Catalog) Problems() Problems {
 // Discover finds and parses profiles.
 //
 // Sources, in precedence order: explicit files (Options.Files), then the
-// system folders, then the user folders. Only regular files whose names end
+// system folders, then the folder of headend-pushed profiles, then the user
+// folders. Only regular files whose names end
 // in ".xml" (any case) are read, sorted by name within a folder; missing
 // folders are skipped silently. A file reached twice is read once.
 //
 // A file with any error-severity problem contributes no hosts, but its
 // problems are in Files and the other files are unaffected. On a HostName
 // clash (case-insensitive) between files, the entry from the higher class
-// wins: explicit over system over user, so a user's profile can never
-// redirect a managed host name; within a class the first one found wins.
+// wins: explicit over system over pushed over user, so neither a pushed
+// profile nor a user's can redirect a managed host name; within a class the first one found wins.
 // The loser is listed in Shadowed.
 func Discover(opts Options) *Catalog {
 	system, user := opts.dirs()
@@ -304,6 +310,9 @@ func Discover(opts Options) *Catalog {
 	}
 	for _, d := range system {
 		scan(d, ClassSystem)
+	}
+	for _, d := range opts.pushedDirs() {
+		scan(d, ClassPushed)
 	}
 	for _, d := range user {
 		scan(d, ClassUser)

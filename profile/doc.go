@@ -45,12 +45,14 @@
 //
 // # Discovery and precedence
 //
-// Discover reads explicit files (--profile), the system (managed) folders and
-// the user folders; see SystemDirs and UserDirs for the tables, and
-// EnvSystemDirs and EnvUserDir for the overrides. On a HostName clash
-// between files the explicit file wins over the system folders, which win
-// over the user folders, so a user's own profile cannot redirect a managed
-// host name. A file with errors contributes nothing, and never hides the
+// Discover reads explicit files (--profile), the system (managed) folders,
+// the folder of profiles a headend pushed (PushedDir) and the user folders;
+// see SystemDirs, PushedDirFor and UserDirs for the tables, and
+// EnvSystemDirs, EnvPushedDir and EnvUserDir for the overrides. On a
+// HostName clash between files the explicit file wins over the system
+// folders, which win over the pushed folder, which wins over the user
+// folders, so neither a headend's push nor a user's own profile can
+// redirect a managed host name. A file with errors contributes nothing, and never hides the
 // other files.
 //
 // # Host selection

@@ -17,6 +17,7 @@ import (
 //	stats         Stats
 //	error         Error, Fatal, AuthFailed
 //	disconnected  Error (empty after a disconnect the user asked for), AuthFailed
+//	profile       Detail (the profile's URI on the headend), Path, Updated
 type Event struct {
 	Kind     string    `json:"kind"`
 	Stage    string    `json:"stage,omitempty"`
@@ -28,6 +29,10 @@ type Event struct {
 	Fatal    bool      `json:"fatal,omitempty"`
 	// AuthFailed marks an error that matches client.ErrAuthFailed.
 	AuthFailed bool `json:"auth_failed,omitempty"`
+	// Path and Updated tell where a profile the headend pushed is stored
+	// and whether this connection downloaded it.
+	Path    string `json:"path,omitempty"`
+	Updated bool   `json:"updated,omitempty"`
 }
 
 // Event kinds.
@@ -38,6 +43,7 @@ const (
 	KindStats        = "stats"
 	KindError        = "error"
 	KindDisconnected = "disconnected"
+	KindProfile      = "profile"
 )
 
 // Stage names on the wire: stable, unlike client.Stage's String, which is
@@ -141,6 +147,8 @@ func EventOf(e client.Event) Event {
 			ev.Error, ev.AuthFailed = e.Err.Error(), errors.Is(e.Err, client.ErrAuthFailed)
 		}
 		return ev
+	case client.ProfileEvent:
+		return Event{Kind: KindProfile, Detail: e.URI, Path: e.Path, Updated: e.Updated}
 	}
 	return Event{Kind: fmt.Sprintf("%T", e)}
 }
@@ -213,6 +221,8 @@ func (e Event) ClientEvent() (client.Event, error) {
 		return client.StatsEvent{Stats: client.Stats(*e.Stats)}, nil
 	case KindError:
 		return client.ErrorEvent{Err: remoteError(e.Error, e.AuthFailed), Fatal: e.Fatal}, nil
+	case KindProfile:
+		return client.ProfileEvent{URI: e.Detail, Path: e.Path, Updated: e.Updated}, nil
 	case KindDisconnected:
 		var err error
 		if e.Error != "" {

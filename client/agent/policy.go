@@ -22,6 +22,9 @@ type Policy struct {
 	CAFile string
 	// Timers apply to every session.
 	Timers client.Timers
+	// PushedProfileDir is where profiles the headend pushes are stored
+	// (profile.PushedDir); nothing is fetched when empty.
+	PushedProfileDir string
 	// CertDirs are the folders searched for a client certificate when a
 	// host needs one; client.CertDirs() when nil.
 	CertDirs []string
@@ -77,21 +80,22 @@ func (p *Policy) options(req *ConnectRequest) (client.Options, *profile.Target, 
 		return client.Options{}, nil, err
 	}
 	o := client.Options{
-		Server:        t.Address.Host,
-		Group:         t.UserGroup,
-		Auth:          t.AuthMethod,
-		AutoReconnect: t.AutoReconnect && !req.NoReconnect,
-		LocalLAN:      t.LocalLanAccess,
-		AuthTimeout:   t.AuthenticationTimeout,
-		Identity:      t.IKEIdentity,
-		Username:      req.User,
-		Password:      req.Password,
-		CAFile:        p.CAFile,
-		IKEProposals:  req.IKE,
-		ESPProposals:  req.ESP,
-		NoDNS:         req.NoDNS,
-		NoRoutes:      req.NoRoutes,
-		Timers:        p.Timers,
+		Server:           t.Address.Host,
+		Group:            t.UserGroup,
+		Auth:             t.AuthMethod,
+		AutoReconnect:    t.AutoReconnect && !req.NoReconnect,
+		LocalLAN:         t.LocalLanAccess,
+		AuthTimeout:      t.AuthenticationTimeout,
+		Identity:         t.IKEIdentity,
+		Username:         req.User,
+		Password:         req.Password,
+		CAFile:           p.CAFile,
+		PushedProfileDir: p.PushedProfileDir,
+		IKEProposals:     req.IKE,
+		ESPProposals:     req.ESP,
+		NoDNS:            req.NoDNS,
+		NoRoutes:         req.NoRoutes,
+		Timers:           p.Timers,
 	}
 	for _, b := range t.Backups {
 		o.Backups = append(o.Backups, b.Host)

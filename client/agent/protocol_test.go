@@ -59,6 +59,7 @@ func TestEventRoundTrip(t *testing.T) {
 		client.StatsEvent{Stats: client.Stats{PacketsIn: 1, PacketsOut: 2, BytesIn: 3, BytesOut: 4, Dropped: 5}},
 		client.ErrorEvent{Err: errors.New("rekey refused")},
 		client.DisconnectedEvent{},
+		client.ProfileEvent{URI: "/CACHE/stc/profiles/corp.xml", Path: "/var/lib/vpnc-go/profile/corp.xml", Updated: true},
 	}
 	for _, e := range events {
 		b, err := json.Marshal(EventOf(e))

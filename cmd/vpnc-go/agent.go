@@ -82,7 +82,8 @@ func runAgent(cmd *cobra.Command, f *agentFlags) error {
 		dirs = f.profileDirs
 	}
 	policy := &agent.Policy{
-		CAFile: f.cafile,
+		CAFile:           f.cafile,
+		PushedProfileDir: profile.PushedDir(),
 		Profiles: func() *profile.Catalog {
 			// Managed folders only: a user's own profiles reach the agent
 			// as manual hosts, under AllowManualHostInput.

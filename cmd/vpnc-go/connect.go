@@ -168,6 +168,9 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 		NoDNS:         f.noDNS || f.dnsMode == "none",
 		NoRoutes:      f.noRoute,
 		Timers:        client.Timers{ChildRekey: f.childLifetime, IKERekey: f.ikeLifetime, DPD: f.dpd},
+		// Profiles the headend pushes go where the next discovery
+		// finds them (profile.PushedDir documents the folder).
+		PushedProfileDir: profile.PushedDir(),
 	}
 	if t.Manual {
 		o.AutoReconnect = !f.noReconnect
@@ -444,7 +447,18 @@ func printEvents(cmd *cobra.Command, s *client.Session, done <-chan error, onCon
 			if onConnected != nil {
 				onConnected()
 			}
+		case client.ProfileEvent:
+			if e.Updated {
+				fmt.Fprintf(out, "profile from the headend stored in %s\n", e.Path)
+			} else {
+				fmt.Fprintf(out, "profile from the headend unchanged: %s\n", e.Path)
+			}
 		case client.ErrorEvent:
+			var pe *client.ProfileError
+			if errors.As(e.Err, &pe) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", e.Err)
+				break
+			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "error:", e.Err)
 		case client.DisconnectedEvent:
 			if e.Err != nil {

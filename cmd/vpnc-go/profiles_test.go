@@ -20,9 +20,11 @@ func goldenCLI(t *testing.T, name, got string) {
 }
 
 // profileArgs points the CLI at the testdata folders only: good/ as the
-// managed folder, user/ as the user folder, explicit/override.xml as --profile.
+// managed folder, user/ as the user folder, explicit/override.xml as --profile,
+// and no folder of headend-pushed profiles.
 func profileArgs(t *testing.T, args ...string) []string {
 	t.Setenv("VPNC_GO_USER_PROFILE_DIR", filepath.Join(pdir, "user"))
+	t.Setenv("VPNC_GO_PUSHED_PROFILE_DIR", "")
 	return append(args, "--profile-dir", filepath.Join(pdir, "good"), "--profile", filepath.Join(pdir, "explicit", "override.xml"))
 }
 

@@ -151,6 +151,8 @@ type PeerSession struct {
 	IKE IKEBinding
 
 	succeeded bool
+	answered  bool  // a Response was sent
+	lastID    uint8 // the Identifier of the last Response sent
 }
 
 // Answer continues a method that paused for the user (a *NeedInput from
@@ -160,21 +162,55 @@ func (s *PeerSession) Answer(a FormAnswer) (*Packet, error) {
 	if !ok {
 		return nil, errors.New("eap: the method does not ask the user anything")
 	}
-	return m.Answer(a)
+	return s.sent(m.Answer(a))
+}
+
+// sent records the Identifier of a Response about to go out.
+func (s *PeerSession) sent(p *Packet, err error) (*Packet, error) {
+	if p != nil && err == nil {
+		s.answered, s.lastID = true, p.Identifier
+	}
+	return p, err
+}
+
+// checkResultID applies RFC 3748 section 4.2: a Success or Failure
+// carries the Identifier of the Response it answers; one that does not
+// answers nothing this peer sent.
+func (s *PeerSession) checkResultID(p *Packet) error {
+	switch {
+	case !s.answered:
+		return fmt.Errorf("eap: EAP-%s id=%d before any Response was sent", p.Code, p.Identifier)
+	case p.Identifier != s.lastID:
+		return fmt.Errorf("eap: EAP-%s id=%d does not answer the last Response (id=%d; RFC 3748 section 4.2)", p.Code, p.Identifier, s.lastID)
+	}
+	return nil
 }
 
 // Handle processes one packet from the authenticator. It returns the
 // Response to send; nil with a nil error after EAP-Success; nil with an error
 // wrapping ErrAuthFailed after EAP-Failure.
 func (s *PeerSession) Handle(p *Packet) (*Packet, error) {
+	return s.sent(s.handle(p))
+}
+
+func (s *PeerSession) handle(p *Packet) (*Packet, error) {
 	switch p.Code {
 	case CodeSuccess:
 		if s.Method == nil || !s.Method.Done() {
 			return nil, fmt.Errorf("eap: EAP-Success id=%d before the method finished", p.Identifier)
 		}
+		if err := s.checkResultID(p); err != nil {
+			return nil, err
+		}
 		s.succeeded = true
 		return nil, nil
 	case CodeFailure:
+		// A Failure that answers no Response of ours still ends the
+		// conversation (inside IKEv2 nothing else can follow it), but
+		// it says so.
+		if err := s.checkResultID(p); err != nil {
+			return nil, fmt.Errorf("%w: %w", err, ErrAuthFailed)
+		}
 		if f, ok := s.Method.(interface{ Failure() *MSCHAPv2Failure }); ok && f.Failure() != nil {
 			return nil, fmt.Errorf("eap: EAP-Failure id=%d after %w", p.Identifier, f.Failure())
 		}

@@ -393,3 +393,33 @@ func TestStoredHashes(t *testing.T) {
 		t.Fatalf("GTC check refused nothing: %v", authErr)
 	}
 }
+
+// TestResultIdentifier: RFC 3748 section 4.2, a Success or Failure carries
+// the Identifier of the Response it answers. The peer accepts only that.
+func TestResultIdentifier(t *testing.T) {
+	run := func(t *testing.T, final func(id uint8) *Packet) error {
+		t.Helper()
+		peer := &PeerSession{Identity: "bob", Method: &GTCPeer{Password: "pw"}}
+		if _, err := (&PeerSession{}).Handle(NewFailure(7)); !errors.Is(err, ErrAuthFailed) || !strings.Contains(err.Error(), "before any Response") {
+			t.Fatalf("Failure before any Response: %v", err)
+		}
+		resp, err := peer.Handle(wire(t, newRequest(7, TypeGTC, []byte("Password:"))))
+		if err != nil || resp.Identifier != 7 {
+			t.Fatalf("answer %v, %v", resp, err)
+		}
+		_, err = peer.Handle(wire(t, final(resp.Identifier)))
+		return err
+	}
+	if err := run(t, func(id uint8) *Packet { return NewSuccess(id) }); err != nil {
+		t.Fatalf("Success with the Response's Identifier: %v", err)
+	}
+	if err := run(t, func(id uint8) *Packet { return NewSuccess(id + 1) }); err == nil || !strings.Contains(err.Error(), "id=8 does not answer the last Response (id=7") {
+		t.Fatalf("Success with the next Identifier: %v", err)
+	}
+	if err := run(t, func(id uint8) *Packet { return NewFailure(id) }); !errors.Is(err, ErrAuthFailed) || strings.Contains(err.Error(), "does not answer") {
+		t.Fatalf("Failure with the Response's Identifier: %v", err)
+	}
+	if err := run(t, func(id uint8) *Packet { return NewFailure(id + 1) }); !errors.Is(err, ErrAuthFailed) || !strings.Contains(err.Error(), "does not answer") {
+		t.Fatalf("Failure with the next Identifier: %v", err)
+	}
+}

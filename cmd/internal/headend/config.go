@@ -33,6 +33,11 @@ type Config struct {
 	// ClientCA verifies client certificates (IKE-RSA/ECDSA and the
 	// certificate path of EAP-AnyConnect).
 	ClientCA string `toml:"client-ca"`
+	// ClientServicesPort is the TCP port of the headend's HTTPS client
+	// services (ASA: crypto ikev2 enable outside client-services port
+	// N), where pushed profiles are served; announced as <csport>. 443
+	// when zero.
+	ClientServicesPort int `toml:"client-services-port"`
 	// DefaultTunnelGroup serves clients that name no group: every
 	// standard EAP client, and AnyConnect clients without group-access.
 	DefaultTunnelGroup string `toml:"default-tunnel-group"`
@@ -88,6 +93,11 @@ type GroupPolicy struct {
 	SplitInclude []string `toml:"split-include"`
 	SplitExclude []string `toml:"split-exclude"`
 	Banner       string   `toml:"banner"`
+	// Profile is an AnyConnect XML profile pushed to the group's
+	// EAP-AnyConnect clients (ASA: anyconnect profiles value NAME type
+	// user): announced in complete with its SHA-1, served on the client
+	// services port.
+	Profile string `toml:"profile"`
 
 	dns     []netip.Addr
 	include []netip.Prefix
@@ -101,8 +111,14 @@ type TunnelGroup struct {
 	Auth        string   `toml:"auth"` // eap-anyconnect, eap-mschapv2, eap-md5, eap-gtc, certificate
 	GroupPolicy string   `toml:"group-policy"`
 	Pool        string   `toml:"pool"`
-	// ClientCertificate asks EAP-AnyConnect clients for a certificate
-	// inside EAP, before the password form.
+	// Authentication is what an EAP-AnyConnect client proves, as an ASA's
+	// tunnel-group webvpn-attributes say it: "aaa" (username and
+	// password, the default), "certificate" (a client certificate inside
+	// EAP and no password form) or "aaa certificate" (both, certificate
+	// first).
+	Authentication string `toml:"authentication"`
+	// ClientCertificate is the older spelling of authentication = "aaa
+	// certificate".
 	ClientCertificate bool `toml:"client-certificate"`
 	// HostScan demands a posture check token (EAP-AnyConnect).
 	HostScan bool `toml:"host-scan"`
@@ -209,6 +225,12 @@ func (c *Config) check() error {
 	if c.NATTPort == 0 {
 		c.NATTPort = 4500
 	}
+	if c.ClientServicesPort == 0 {
+		c.ClientServicesPort = 443
+	}
+	if c.ClientServicesPort < 0 || c.ClientServicesPort > 65535 {
+		return fmt.Errorf("client-services-port %d is not a TCP port", c.ClientServicesPort)
+	}
 	if c.Certificate == "" || c.Key == "" {
 		return errors.New("certificate and key are required")
 	}
@@ -246,8 +268,11 @@ func (c *Config) check() error {
 		if _, ok := c.Pools[g.Pool]; !ok {
 			return fmt.Errorf("tunnel-group %q: pool %q is not defined", name, g.Pool)
 		}
-		if (g.ClientCertificate || g.HostScan || g.SecondFactor) && g.Auth != "eap-anyconnect" {
-			return fmt.Errorf("tunnel-group %q: client-certificate, host-scan and second-factor need auth eap-anyconnect", name)
+		if (g.ClientCertificate || g.HostScan || g.SecondFactor || g.Authentication != "") && g.Auth != "eap-anyconnect" {
+			return fmt.Errorf("tunnel-group %q: authentication, client-certificate, host-scan and second-factor need auth eap-anyconnect", name)
+		}
+		if err := g.checkAuthentication(); err != nil {
+			return fmt.Errorf("tunnel-group %q: %w", name, err)
 		}
 		if g.Auth == "certificate" || g.ClientCertificate {
 			if c.ClientCA == "" {
@@ -285,6 +310,49 @@ func (c *Config) check() error {
 	}
 	return nil
 }
+
+// EAP-AnyConnect authentication kinds of a tunnel group (ASA:
+// authentication aaa | certificate | aaa certificate).
+const (
+	authAAA         = "aaa"
+	authCertificate = "certificate"
+	authBoth        = "aaa certificate"
+)
+
+// checkAuthentication normalizes Authentication and ClientCertificate:
+// afterwards ClientCertificate says whether a certificate is asked and
+// password() whether a password is.
+func (g *TunnelGroup) checkAuthentication() error {
+	a := strings.Join(strings.Fields(g.Authentication), " ")
+	switch {
+	case g.Auth != "eap-anyconnect":
+		return nil
+	case a == "" && g.ClientCertificate:
+		a = authBoth
+	case a == "":
+		a = authAAA
+	case a == "certificate aaa":
+		a = authBoth
+	}
+	switch a {
+	case authAAA:
+		if g.ClientCertificate {
+			return errors.New(`authentication "aaa" contradicts client-certificate = true`)
+		}
+	case authCertificate, authBoth:
+		g.ClientCertificate = true
+	default:
+		return fmt.Errorf("authentication %q is not \"aaa\", \"certificate\" or \"aaa certificate\"", g.Authentication)
+	}
+	if a == authCertificate && g.SecondFactor {
+		return errors.New(`second-factor needs a password step: authentication "aaa" or "aaa certificate"`)
+	}
+	g.Authentication = a
+	return nil
+}
+
+// password reports whether the group asks for a username and password.
+func (g *TunnelGroup) password() bool { return g.Authentication != authCertificate }
 
 // groupNames returns the tunnel group names in a stable order.
 func (c *Config) groupNames() []string {

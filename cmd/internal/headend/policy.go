@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type Policy struct {
 	cfg      *Config
 	pools    map[string]*allocator
 	clientCA *x509.CertPool
+	profiles map[string]pushedProfile // by group policy
 	now      func() time.Time
 	log      func(string, ...any)
 }
@@ -37,6 +39,10 @@ func NewPolicy(cfg *Config, log func(string, ...any)) (*Policy, error) {
 	}
 	for name, pool := range cfg.Pools {
 		p.pools[name] = newAllocator(pool)
+	}
+	var err error
+	if p.profiles, err = loadProfiles(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.ClientCA != "" {
 		cas, err := certs.LoadCAFile(cfg.Path(cfg.ClientCA))
@@ -56,7 +62,7 @@ func (p *Policy) ServerConfig() (ikev2.ServerConfig, error) {
 	cfg := p.cfg
 	rc := ikev2.ServerConfig{
 		Config: ikev2.Config{
-			CiscoVendorIDs: cfg.Crypto.Fragmentation != "rfc7383" && cfg.Crypto.Fragmentation != "off",
+			CiscoVendorIDs: cfg.Crypto.Fragmentation != "rfc7383",
 			ForceEncap:     cfg.Crypto.ForceEncap,
 			FragmentSize:   cfg.Crypto.FragmentSize,
 			Timers: ikev2.Timers{ChildRekey: cfg.Crypto.ChildLifetime.Duration, IKERekey: cfg.Crypto.IKELifetime.Duration,
@@ -67,6 +73,8 @@ func (p *Policy) ServerConfig() (ikev2.ServerConfig, error) {
 		EAP:          p.eapFor,
 		Assign:       p.assign,
 		VerifyClient: p.verifyClient,
+		// An ASA with fragmentation off still sends its other vendor IDs.
+		NoFragmentation: cfg.Crypto.Fragmentation == "off",
 	}
 	var err error
 	if len(cfg.Crypto.IKE) > 0 {
@@ -170,13 +178,13 @@ func (p *Policy) standardMethod(g *TunnelGroup, c ikev2.EAPClient) (eap.Authenti
 // anyConnect builds the EAP-AnyConnect headend for every tunnel group that
 // uses it.
 func (p *Policy) anyConnect(c ikev2.EAPClient) eap.Authenticator {
-	a := &anyconnect.Authenticator{Rand: rand.Reader, Retries: 2}
+	a := &anyconnect.Authenticator{Rand: rand.Reader, Retries: 2, CSPort: strconv.Itoa(p.cfg.ClientServicesPort)}
 	for _, name := range p.cfg.groupNames() {
 		g := p.cfg.TunnelGroups[name]
 		if g.Auth != "eap-anyconnect" {
 			continue
 		}
-		tg := anyconnect.TunnelGroup{Name: name, Aliases: g.Aliases, GroupURLs: g.GroupURLs, Password: true,
+		tg := anyconnect.TunnelGroup{Name: name, Aliases: g.Aliases, GroupURLs: g.GroupURLs, Password: g.password(),
 			ClientCert: g.ClientCertificate, Banner: g.Banner}
 		if g.SecondFactor {
 			tg.SecondFactor = &anyconnect.SecondFactor{Label: "Second password:", Check: func(_, user, value string) error {
@@ -186,6 +194,9 @@ func (p *Policy) anyConnect(c ikev2.EAPClient) eap.Authenticator {
 				}
 				return nil
 			}}
+		}
+		if pp, ok := p.profiles[g.GroupPolicy]; ok {
+			tg.Profiles = []anyconnect.ProfileFile{pp.file}
 		}
 		if g.HostScan {
 			tg.HostScan = &anyconnect.HostScanDemand{Ticket: randomSecret(), Token: randomSecret()}

@@ -45,6 +45,18 @@ func pump(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.Form
 // pumpObserved is pump that shows each datagram to the headend to observe.
 func pumpObserved(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.FormAnswer, observe func([]byte)) (*ikev2.Established, error) {
 	t.Helper()
+	return pumpTrace(t, ini, srv, answer, func(toServer bool, b []byte) {
+		if toServer {
+			observe(b)
+		}
+	}, func(ikev2.Action) {})
+}
+
+// pumpTrace is pump that shows every datagram, each way, to observe and
+// every action of the client to onClient.
+func pumpTrace(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer eap.FormAnswer,
+	observe func(toServer bool, b []byte), onClient func(ikev2.Action)) (*ikev2.Established, error) {
+	t.Helper()
 	now := time.Unix(1_700_000_000, 0)
 	client := netip.MustParseAddrPort("192.0.2.2:40000")
 	type dg struct {
@@ -57,6 +69,9 @@ func pumpObserved(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer 
 	done := false
 	handle := func(fromServer bool, acts []ikev2.Action) {
 		for _, a := range acts {
+			if !fromServer {
+				onClient(a)
+			}
 			switch a := a.(type) {
 			case ikev2.Send:
 				for _, b := range a.Datagrams {
@@ -94,8 +109,8 @@ func pumpObserved(t *testing.T, ini *ikev2.Initiator, srv *ikev2.Server, answer 
 		}
 		d := queue[0]
 		queue = queue[1:]
+		observe(d.toServer, d.b)
 		if d.toServer {
-			observe(d.b)
 			handle(true, srv.HandleDatagram(now, client, d.encap, d.b))
 		} else {
 			handle(false, ini.HandleDatagram(now, netip.MustParseAddrPort("192.0.2.1:4500"), d.encap, d.b))
@@ -121,12 +136,15 @@ func clientConfig(t *testing.T, dir string) ikev2.InitiatorConfig {
 	}
 }
 
-func newClient(t *testing.T, dir string, method eap.Peer, creds *ikev2.Credentials, id *wire.ID) *ikev2.Initiator {
+func newClient(t *testing.T, dir string, method eap.Peer, creds *ikev2.Credentials, id *wire.ID, mods ...func(*ikev2.InitiatorConfig)) *ikev2.Initiator {
 	t.Helper()
 	cfg := clientConfig(t, dir)
 	cfg.EAP, cfg.EAPIdentity, cfg.Credentials = method, "alice", creds
 	if id != nil {
 		cfg.Identity = *id
+	}
+	for _, m := range mods {
+		m(&cfg)
 	}
 	ini, err := ikev2.NewInitiator(cfg)
 	if err != nil {

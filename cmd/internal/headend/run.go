@@ -97,6 +97,11 @@ func Run(ctx context.Context, cfg *Config, logf func(string, ...any)) error {
 	if err != nil {
 		return err
 	}
+	stopServices, err := serveClientServices(ctx, cfg, pol)
+	if err != nil {
+		return err
+	}
+	defer stopServices()
 	logf("headend listening on %s (IKE) and %s (NAT-T), tunnel device %s", ike.LocalAddr(), natt.LocalAddr(), name)
 
 	apply := func(acts []ikev2.Action) {
