@@ -1,0 +1,111 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// NetlinkPaths watches the network namespace the process runs in through
+// netlink: links (up, down, carrier), addresses and routes.
+func NetlinkPaths() PathMonitor { return netlinkPaths{} }
+
+type netlinkPaths struct{}
+
+// Watch implements PathMonitor.
+func (netlinkPaths) Watch(ctx context.Context) (<-chan string, error) {
+	done := make(chan struct{})
+	links := make(chan netlink.LinkUpdate, 16)
+	addrs := make(chan netlink.AddrUpdate, 16)
+	routes := make(chan netlink.RouteUpdate, 16)
+	stop := func(err error) (<-chan string, error) {
+		close(done)
+		return nil, fmt.Errorf("watching the network through netlink: %w", err)
+	}
+	if err := netlink.LinkSubscribeWithOptions(links, done, netlink.LinkSubscribeOptions{}); err != nil {
+		return stop(err)
+	}
+	if err := netlink.AddrSubscribeWithOptions(addrs, done, netlink.AddrSubscribeOptions{}); err != nil {
+		return stop(err)
+	}
+	if err := netlink.RouteSubscribeWithOptions(routes, done, netlink.RouteSubscribeOptions{}); err != nil {
+		return stop(err)
+	}
+	out := make(chan string, 1)
+	go func() {
+		defer close(out)
+		defer close(done)
+		for {
+			var what string
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-links:
+				if !ok {
+					return
+				}
+				what = fmt.Sprintf("link %s %s (%s)", u.Attrs().Name, updown(u.Attrs().Flags&net.FlagUp != 0), u.Attrs().OperState)
+			case u, ok := <-addrs:
+				if !ok {
+					return
+				}
+				what = fmt.Sprintf("address %s %s", u.LinkAddress.String(), map[bool]string{true: "added", false: "removed"}[u.NewAddr])
+			case u, ok := <-routes:
+				if !ok {
+					return
+				}
+				if u.Table != 0 && u.Table != 254 { // the main table only
+					continue
+				}
+				what = fmt.Sprintf("route %s %s", routeDst(u.Route), map[bool]string{true: "added", false: "removed"}[u.Type == unix.RTM_NEWROUTE])
+			}
+			select {
+			case out <- what:
+			default: // one pending change is enough: the session looks itself
+			}
+		}
+	}()
+	return out, nil
+}
+
+func updown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
+
+func routeDst(r netlink.Route) string {
+	if r.Dst == nil {
+		return "default"
+	}
+	return r.Dst.String()
+}
+
+// Usable implements PathMonitor: the kernel's route to dst, through a
+// link that is up and has a carrier.
+func (netlinkPaths) Usable(dst netip.Addr) error {
+	rs, err := netlink.RouteGet(net.IP(dst.Unmap().AsSlice()))
+	if err != nil {
+		return fmt.Errorf("no route: %w", err)
+	}
+	if len(rs) == 0 {
+		return fmt.Errorf("no route")
+	}
+	l, err := netlink.LinkByIndex(rs[0].LinkIndex)
+	if err != nil {
+		return fmt.Errorf("the route's link %d: %w", rs[0].LinkIndex, err)
+	}
+	a := l.Attrs()
+	switch {
+	case a.Flags&net.FlagUp == 0:
+		return fmt.Errorf("link %s is down", a.Name)
+	case a.OperState == netlink.OperDown || a.OperState == netlink.OperLowerLayerDown || a.OperState == netlink.OperNotPresent:
+		return fmt.Errorf("link %s has no carrier (%s)", a.Name, a.OperState)
+	}
+	return nil
+}
