@@ -118,12 +118,12 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 			if c.up {
 				acts = c.checkUnanswered(time.Now())
 			}
-		case what, ok := <-s.changes:
+		case pc, ok := <-s.changes:
 			if !ok {
 				s.changes = nil
 				break
 			}
-			acts = c.pathChanged(time.Now(), what)
+			acts = c.pathChanged(time.Now(), pc)
 		case <-stats.C:
 			if c.up {
 				s.emit(ctx, StatsEvent{Stats: c.dp.Stats()})
@@ -205,11 +205,12 @@ func (c *attempt) checkUnanswered(now time.Time) []ikev2.Action {
 // the headend with the check, which moves the SA there (section 2.23). With
 // no path, the liveness checks run their course and the session then
 // waits for the network.
-func (c *attempt) pathChanged(now time.Time, what string) []ikev2.Action {
+func (c *attempt) pathChanged(now time.Time, pc PathChange) []ikev2.Action {
 	s := c.s
-	if !c.up {
+	if !c.up || s.ownDevice(pc) {
 		return nil
 	}
+	what := pc.Detail
 	if err := s.deps.Paths.Usable(c.remote.Addr()); err != nil {
 		s.opts.Log("network change (%s): no path to %s: %v", what, c.remote.Addr(), err)
 		return nil

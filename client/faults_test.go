@@ -162,14 +162,14 @@ func TestBackoffCappedAndReset(t *testing.T) {
 
 // fakePaths is a PathMonitor the test drives.
 type fakePaths struct {
-	ch   chan string
+	ch   chan client.PathChange
 	mu   sync.Mutex
 	down error
 }
 
-func newFakePaths() *fakePaths { return &fakePaths{ch: make(chan string, 1)} }
+func newFakePaths() *fakePaths { return &fakePaths{ch: make(chan client.PathChange, 1)} }
 
-func (p *fakePaths) Watch(context.Context) (<-chan string, error) { return p.ch, nil }
+func (p *fakePaths) Watch(context.Context) (<-chan client.PathChange, error) { return p.ch, nil }
 
 func (p *fakePaths) Usable(netip.Addr) error {
 	p.mu.Lock()
@@ -181,7 +181,7 @@ func (p *fakePaths) set(down error, what string) {
 	p.mu.Lock()
 	p.down = down
 	p.mu.Unlock()
-	p.ch <- what
+	p.ch <- client.PathChange{Link: "eth0", Detail: what}
 }
 
 var slowDPD = ikev2.Timers{DPD: time.Hour, DPDRetransmit: 500 * time.Millisecond, DPDTries: 3}
@@ -271,4 +271,43 @@ func TestUnansweredESPChecksLiveness(t *testing.T) {
 		}
 		hs.disconnect(t)
 	})
+}
+
+// TestOwnDeviceChangesIgnored: the tunnel's own device changing (its
+// addresses and routes, which the session sets) is no path change.
+func TestOwnDeviceChangesIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		paths := newFakePaths()
+		o := alice
+		o.AutoReconnect = true
+		hs := startWith(t, o, slowDPD, vpnHost, func(d *client.Deps) { d.Paths = paths })
+		hs.waitFor(t, "tunnel", isConnected)
+		hs.h.SetSilent(true)
+		dev, _ := hs.h.Plane().Device()
+		paths.ch <- client.PathChange{Link: dev, Detail: "address fe80::1/64 added on " + dev}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		for _, e := range hs.pending() {
+			if isStage(client.StageReconnecting)(e) {
+				t.Fatal("a change of the tunnel's own device started a liveness check")
+			}
+		}
+		hs.h.SetSilent(false)
+		hs.disconnect(t)
+	})
+}
+
+// pending returns the events queued so far without waiting.
+func (hs *harness) pending() []client.Event {
+	for {
+		select {
+		case e, ok := <-hs.s.Events():
+			if !ok {
+				return hs.events
+			}
+			hs.events = append(hs.events, e)
+		default:
+			return hs.events
+		}
+	}
 }

@@ -17,13 +17,23 @@ import (
 // information and check), and while no path is usable it waits instead of
 // giving up. NetlinkPaths is the Linux implementation.
 type PathMonitor interface {
-	// Watch sends a short description of each change until ctx ends.
-	// Changes may be coalesced; the channel is closed when ctx ends.
-	Watch(ctx context.Context) (<-chan string, error)
+	// Watch sends each change until ctx ends. Changes may be coalesced;
+	// the channel is closed when ctx ends.
+	Watch(ctx context.Context) (<-chan PathChange, error)
 	// Usable returns nil when a path to dst is up (a route to it through
 	// a link that is up), and an error saying what is missing otherwise.
 	Usable(dst netip.Addr) error
 }
+
+// PathChange is one change of the local network.
+type PathChange struct {
+	// Link is the interface concerned; changes of the tunnel's own
+	// device are not path changes and are ignored.
+	Link   string
+	Detail string // for the log: "address 192.0.2.3/24 added"
+}
+
+func (c PathChange) String() string { return c.Detail }
 
 // ErrNoPath is matched (errors.Is) by a failure to reach the headend
 // because the local network has no usable path to it (link down, no

@@ -17,12 +17,12 @@ func NetlinkPaths() PathMonitor { return netlinkPaths{} }
 type netlinkPaths struct{}
 
 // Watch implements PathMonitor.
-func (netlinkPaths) Watch(ctx context.Context) (<-chan string, error) {
+func (netlinkPaths) Watch(ctx context.Context) (<-chan PathChange, error) {
 	done := make(chan struct{})
 	links := make(chan netlink.LinkUpdate, 16)
 	addrs := make(chan netlink.AddrUpdate, 16)
 	routes := make(chan netlink.RouteUpdate, 16)
-	stop := func(err error) (<-chan string, error) {
+	stop := func(err error) (<-chan PathChange, error) {
 		close(done)
 		return nil, fmt.Errorf("watching the network through netlink: %w", err)
 	}
@@ -35,12 +35,12 @@ func (netlinkPaths) Watch(ctx context.Context) (<-chan string, error) {
 	if err := netlink.RouteSubscribeWithOptions(routes, done, netlink.RouteSubscribeOptions{}); err != nil {
 		return stop(err)
 	}
-	out := make(chan string, 1)
+	out := make(chan PathChange, 1)
 	go func() {
 		defer close(out)
 		defer close(done)
 		for {
-			var what string
+			var c PathChange
 			select {
 			case <-ctx.Done():
 				return
@@ -48,12 +48,14 @@ func (netlinkPaths) Watch(ctx context.Context) (<-chan string, error) {
 				if !ok {
 					return
 				}
-				what = fmt.Sprintf("link %s %s (%s)", u.Attrs().Name, updown(u.Attrs().Flags&net.FlagUp != 0), u.Attrs().OperState)
+				c.Link = u.Attrs().Name
+				c.Detail = fmt.Sprintf("link %s %s (%s)", c.Link, updown(u.Attrs().Flags&net.FlagUp != 0), u.Attrs().OperState)
 			case u, ok := <-addrs:
 				if !ok {
 					return
 				}
-				what = fmt.Sprintf("address %s %s", u.LinkAddress.String(), map[bool]string{true: "added", false: "removed"}[u.NewAddr])
+				c.Link = linkName(u.LinkIndex)
+				c.Detail = fmt.Sprintf("address %s %s on %s", u.LinkAddress.String(), map[bool]string{true: "added", false: "removed"}[u.NewAddr], c.Link)
 			case u, ok := <-routes:
 				if !ok {
 					return
@@ -61,15 +63,24 @@ func (netlinkPaths) Watch(ctx context.Context) (<-chan string, error) {
 				if u.Table != 0 && u.Table != 254 { // the main table only
 					continue
 				}
-				what = fmt.Sprintf("route %s %s", routeDst(u.Route), map[bool]string{true: "added", false: "removed"}[u.Type == unix.RTM_NEWROUTE])
+				c.Link = linkName(u.LinkIndex)
+				c.Detail = fmt.Sprintf("route %s %s on %s", routeDst(u.Route), map[bool]string{true: "added", false: "removed"}[u.Type == unix.RTM_NEWROUTE], c.Link)
 			}
 			select {
-			case out <- what:
+			case out <- c:
 			default: // one pending change is enough: the session looks itself
 			}
 		}
 	}()
 	return out, nil
+}
+
+// linkName names interface index i ("#i" once it is gone).
+func linkName(i int) string {
+	if l, err := netlink.LinkByIndex(i); err == nil {
+		return l.Attrs().Name
+	}
+	return fmt.Sprintf("#%d", i)
 }
 
 func updown(up bool) string {

@@ -34,7 +34,8 @@ type Session struct {
 	answers eap.FormAnswer
 
 	// changes are the network changes Deps.Paths reports; nil without.
-	changes <-chan string
+	changes <-chan PathChange
+	device  string    // the tunnel's device
 	everUp  bool      // a tunnel was up in this session
 	upAt    time.Time // when the latest tunnel came up
 
@@ -154,6 +155,7 @@ func (s *Session) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer dp.Close()
+	s.device, _ = dp.Device()
 
 	if err := s.askCredentials(ctx); err != nil {
 		if errors.Is(err, ErrDisconnected) {
@@ -257,15 +259,24 @@ func (s *Session) waitRetry(ctx context.Context, delay time.Duration) (stop bool
 			if c.disconnect {
 				return true
 			}
-		case what, ok := <-s.changes:
+		case c, ok := <-s.changes:
 			if !ok {
 				s.changes = nil
 				continue
 			}
-			s.opts.Log("network change: %s; trying again now", what)
+			if s.ownDevice(c) {
+				continue
+			}
+			s.opts.Log("network change: %s; trying again now", c)
 			return false
 		}
 	}
+}
+
+// ownDevice reports whether c concerns the tunnel's own device, whose
+// changes are the session's doing, not the path's.
+func (s *Session) ownDevice(c PathChange) bool {
+	return c.Link != "" && c.Link == s.device
 }
 
 // askCredentials asks for the user name and password up front when a
