@@ -152,15 +152,17 @@ func TestFaultLinkDownUp(t *testing.T) {
 	}
 }
 
-// TestFaultAddressChange: the client's address is replaced; a liveness
-// check from the new address moves the IKE SA there (RFC 7296 section
-// 2.23) and traffic flows again (goal 2 s).
+// TestFaultAddressChange: the client's address is replaced, as by a new
+// DHCP lease (removing the old one first: removing a primary address
+// takes its secondaries along); a liveness check from the new address
+// moves the IKE SA there (RFC 7296 section 2.23) and traffic flows again
+// (goal 2 s).
 func TestFaultAddressChange(t *testing.T) {
 	tl := faultLab(t)
 	tl.pingable(t, 10*time.Second)
 	for _, c := range [][]string{
-		{"ip", "addr", "add", "192.0.2.3/24", "dev", "to-headend"},
 		{"ip", "addr", "del", lab.ClientAddr + "/24", "dev", "to-headend"},
+		{"ip", "addr", "add", "192.0.2.3/24", "dev", "to-headend"},
 	} {
 		if _, err := tl.Exec("client", c...); err != nil {
 			t.Fatal(err)
