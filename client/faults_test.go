@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"sync"
 	"testing"
@@ -310,4 +311,41 @@ func (hs *harness) pending() []client.Event {
 			return hs.events
 		}
 	}
+}
+
+// TestReconnectThroughResolverOutage: after the tunnel was up, a resolver
+// that says the headend's name does not exist (offline) is waited out.
+func TestReconnectThroughResolverOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		offline := false
+		resolve := func(host string) ([]netip.Addr, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if offline {
+				return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+			}
+			return vpnHost[host], nil
+		}
+		o := alice
+		o.AutoReconnect = true
+		hs := startWith(t, o, ikev2.Timers{DPD: 5 * time.Second}, vpnHost, func(d *client.Deps) { d.Resolve = resolve })
+		hs.waitFor(t, "tunnel", isConnected)
+		mu.Lock()
+		offline = true
+		mu.Unlock()
+		hs.h.SetSilent(true)
+		go func() {
+			time.Sleep(3 * time.Minute)
+			mu.Lock()
+			offline = false
+			mu.Unlock()
+			hs.h.SetSilent(false)
+		}()
+		hs.within(t, 5*time.Minute, "tunnel again", isConnected)
+		if hs.count(isDisconnected) != 0 {
+			t.Fatal("the session ended")
+		}
+		hs.disconnect(t)
+	})
 }

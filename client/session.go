@@ -231,7 +231,12 @@ func (r *retrier) next(err error) (time.Duration, int) {
 // first connect unless WaitForHeadend, and anything after the tunnel was up
 // without AutoReconnect.
 func (s *Session) retryable(err error, wasUp bool) bool {
+	var dns *net.DNSError
 	switch {
+	case (wasUp || s.everUp) && errors.As(err, &dns):
+		// The name resolved before: an offline resolver may well say it
+		// does not exist now.
+		return s.opts.AutoReconnect
 	case !passing(err):
 		return false
 	case wasUp || s.everUp:
