@@ -248,8 +248,8 @@ func (s *Session) retryable(err error, wasUp bool) bool {
 }
 
 // waitRetry waits delay before the next attempt, or less when the network
-// changed and has a path; it reports true when the user or ctx ended the
-// session meanwhile.
+// changes (connect then checks for a path); it reports true when the user
+// or ctx ended the session meanwhile.
 func (s *Session) waitRetry(ctx context.Context, delay time.Duration) (stop bool) {
 	t := time.NewTimer(delay)
 	defer t.Stop()
