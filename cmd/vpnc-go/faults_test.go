@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vpnc-go/vpnc-go/cmd/internal/headend"
 	"github.com/vpnc-go/vpnc-go/cmd/internal/lab"
+	"github.com/vpnc-go/vpnc-go/cmd/internal/swan"
 	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 )
 
@@ -270,4 +273,73 @@ func TestFaultSetupUnderLoss(t *testing.T) {
 		}
 	}
 	t.Log(table.String())
+}
+
+// TestFaultHeadendRestartStrongSwanClient is the reference for
+// TestFaultHeadendRestart: strongSwan's own client (dpd_delay 5 s,
+// dpd_action restart) against the same headend emulator, killed and back
+// 2 s later. Long version only: strongSwan's retransmissions take minutes.
+func TestFaultHeadendRestartStrongSwanClient(t *testing.T) {
+	if !longFaults() {
+		t.Skip("VPNC_GO_FAULTS=long")
+	}
+	requireSwan(t)
+	exe := binary(t)
+	sl := newSwanLab(t, false)
+	if err := headend.GeneratePKI(sl.Dir, "vpn.example.com", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := bytes.Replace(headend.SeedConfig, []byte(`default-tunnel-group = "ASA-IKEV2"`), []byte(`default-tunnel-group = "STANDARD"`), 1)
+	cfgPath := filepath.Join(sl.Dir, "headend.toml")
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{exe, "responder", "--config", cfgPath}
+	startHeadend := func() *lab.Proc {
+		hp, err := sl.Start("headend", "responder", "", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hp.WaitFor("headend listening", 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		return hp
+	}
+	hp := startHeadend()
+	ch, err := swan.New(sl.Lab, "client", filepath.Join(sl.Dir, "charon"), swan.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := swan.Client{Remote: lab.HeadendAddr, RemoteID: "vpn.example.com", IKE: gcmIKE, ESP: gcmESP,
+		Auth: "eap-mschapv2", RemoteTS: lab.InsideNet, LocalID: "alice", EAPID: "alice", Password: password, DPD: 5 * time.Second}
+	if err := copyFile(filepath.Join(sl.Dir, headend.CAFile), filepath.Join(ch.SwanctlDir(), "x509ca", headend.CAFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.WriteSwanctl(cl.Conf()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := ch.Swanctl("--initiate", "--child", "net", "--timeout", "20"); err != nil {
+		t.Fatalf("swanctl --initiate: %v\n%s", err, out)
+	}
+	ping := func(within time.Duration) time.Duration {
+		begin := time.Now()
+		for time.Since(begin) < within {
+			if _, err := sl.Exec("client", "ping", "-c", "1", "-W", "1", lab.InsideAddr); err == nil {
+				return time.Since(begin)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("no traffic within %s\ncharon:\n%s", within, tail(ch.Log(), 60))
+		return 0
+	}
+	ping(10 * time.Second)
+	hp.Kill()
+	killed := time.Now()
+	time.Sleep(2 * time.Second)
+	startHeadend()
+	ping(6 * time.Minute)
+	t.Logf("strongSwan's client, headend killed, back after 2 s: traffic again after %s (DPD 5 s)", time.Since(killed).Round(time.Millisecond))
 }
