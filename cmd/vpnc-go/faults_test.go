@@ -343,3 +343,44 @@ func TestFaultHeadendRestartStrongSwanClient(t *testing.T) {
 	ping(6 * time.Minute)
 	t.Logf("strongSwan's client, headend killed, back after 2 s: traffic again after %s (DPD 5 s)", time.Since(killed).Round(time.Millisecond))
 }
+
+// TestFaultStrongSwanHeadendRestart: vpnc-go (--dpd 5s) against a
+// strongSwan headend that is killed and started again 2 s later. A
+// restarted strongSwan answers nothing for unknown IKE SPIs, so only the
+// client's own liveness checks find out. Long version only.
+func TestFaultStrongSwanHeadendRestart(t *testing.T) {
+	if !longFaults() {
+		t.Skip("VPNC_GO_FAULTS=long")
+	}
+	requireSwan(t)
+	binary(t)
+	sl := newSwanLab(t, false)
+	ch, pki := startSwanHeadend(t, sl, swanHeadendCase{swanAuth: "eap-mschapv2", ike: gcmIKE, esp: gcmESP, ts: splitTS})
+	cl := sl.startVpnc(t, password, "--auth", "EAP-MSCHAPv2", "--user", "alice", "--esp", gcmESP, "--ike", gcmIKE,
+		"--cafile", pki.CA, "--dpd", "5s")
+	if _, err := cl.WaitFor("tunnel up in", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ping := func(within time.Duration) time.Duration {
+		begin := time.Now()
+		for time.Since(begin) < within {
+			if _, err := sl.Exec("client", "ping", "-c", "1", "-W", "1", lab.InsideAddr); err == nil {
+				return time.Since(begin)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("no traffic within %s\nvpnc-go:\n%s", within, tail(cl.Output(), 40))
+		return 0
+	}
+	ping(10 * time.Second)
+	ch.Proc.Kill()
+	killed := time.Now()
+	time.Sleep(2 * time.Second)
+	os.Remove(filepath.Join(ch.Dir, "charon.vici"))
+	os.Remove(filepath.Join(ch.Dir, "run", "charon.pid"))
+	if err := ch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ping(3 * time.Minute)
+	t.Logf("vpnc-go, strongSwan headend killed, back after 2 s: traffic again after %s (DPD 5 s)", time.Since(killed).Round(time.Millisecond))
+}
