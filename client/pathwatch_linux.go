@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,14 +17,27 @@ func NetlinkPaths() PathMonitor { return netlinkPaths{} }
 
 type netlinkPaths struct{}
 
-// Watch implements PathMonitor.
+// Watch implements PathMonitor, for the network namespace of the calling
+// thread.
 func (netlinkPaths) Watch(ctx context.Context) (<-chan PathChange, error) {
+	// Interface names are looked up in the namespace watched, whatever
+	// thread the watcher runs on.
+	here, err := netns.Get()
+	if err != nil {
+		return nil, fmt.Errorf("watching the network through netlink: %w", err)
+	}
+	h, err := netlink.NewHandleAt(here)
+	here.Close()
+	if err != nil {
+		return nil, fmt.Errorf("watching the network through netlink: %w", err)
+	}
 	done := make(chan struct{})
 	links := make(chan netlink.LinkUpdate, 16)
 	addrs := make(chan netlink.AddrUpdate, 16)
 	routes := make(chan netlink.RouteUpdate, 16)
 	stop := func(err error) (<-chan PathChange, error) {
 		close(done)
+		h.Close()
 		return nil, fmt.Errorf("watching the network through netlink: %w", err)
 	}
 	if err := netlink.LinkSubscribeWithOptions(links, done, netlink.LinkSubscribeOptions{}); err != nil {
@@ -35,9 +49,12 @@ func (netlinkPaths) Watch(ctx context.Context) (<-chan PathChange, error) {
 	if err := netlink.RouteSubscribeWithOptions(routes, done, netlink.RouteSubscribeOptions{}); err != nil {
 		return stop(err)
 	}
-	out := make(chan PathChange, 1)
+	// Room for a burst (a device coming up brings a few); beyond it,
+	// changes are dropped: the session has enough to look at.
+	out := make(chan PathChange, 64)
 	go func() {
 		defer close(out)
+		defer h.Close()
 		defer close(done)
 		for {
 			var c PathChange
@@ -54,7 +71,7 @@ func (netlinkPaths) Watch(ctx context.Context) (<-chan PathChange, error) {
 				if !ok {
 					return
 				}
-				c.Link = linkName(u.LinkIndex)
+				c.Link = linkName(h, u.LinkIndex)
 				c.Detail = fmt.Sprintf("address %s %s on %s", u.LinkAddress.String(), map[bool]string{true: "added", false: "removed"}[u.NewAddr], c.Link)
 			case u, ok := <-routes:
 				if !ok {
@@ -63,12 +80,12 @@ func (netlinkPaths) Watch(ctx context.Context) (<-chan PathChange, error) {
 				if u.Table != 0 && u.Table != 254 { // the main table only
 					continue
 				}
-				c.Link = linkName(u.LinkIndex)
+				c.Link = linkName(h, u.LinkIndex)
 				c.Detail = fmt.Sprintf("route %s %s on %s", routeDst(u.Route), map[bool]string{true: "added", false: "removed"}[u.Type == unix.RTM_NEWROUTE], c.Link)
 			}
 			select {
 			case out <- c:
-			default: // one pending change is enough: the session looks itself
+			default:
 			}
 		}
 	}()
@@ -76,8 +93,8 @@ func (netlinkPaths) Watch(ctx context.Context) (<-chan PathChange, error) {
 }
 
 // linkName names interface index i ("#i" once it is gone).
-func linkName(i int) string {
-	if l, err := netlink.LinkByIndex(i); err == nil {
+func linkName(h *netlink.Handle, i int) string {
+	if l, err := h.LinkByIndex(i); err == nil {
 		return l.Attrs().Name
 	}
 	return fmt.Sprintf("#%d", i)
