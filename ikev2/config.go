@@ -15,7 +15,8 @@ type Timers struct {
 	// Retransmit is the first retransmission timeout of an established
 	// SA's requests (rekeys, Deletes); each retry doubles it (RFC 7296
 	// section 2.1) up to RetransmitTries sends in all. This schedule stays
-	// conservative, as section 2.4 suggests for giving up on an SA.
+	// the slow one: section 2.4 suggests retransmitting for long before
+	// giving up on an SA.
 	//
 	// Setup requests (IKE_SA_INIT, IKE_AUTH) use a schedule of their own:
 	// the first timeout is Retransmit until a round trip is measured on

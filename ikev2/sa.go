@@ -244,8 +244,9 @@ const (
 )
 
 // retransmitTimeout is how long to wait for the answer to r's send
-// number r.sent (counting from zero). Three schedules (section 2.1 leaves
-// them to the implementation; each backs off exponentially):
+// number r.sent (counting from zero). Section 2.4 leaves the number of
+// retries and the timeouts to the implementation; there are three
+// schedules, each backing off exponentially:
 //   - a liveness check: DPDRetransmit, doubling, DPDTries sends;
 //   - setup: Retransmit until a round trip is measured, then setupRTTs of
 //     it (at least setupMinTimeout), doubling up to 2 × Retransmit, so
