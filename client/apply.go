@@ -105,6 +105,7 @@ func (c *attempt) established(ctx context.Context, e ikev2.Established) error {
 		c.applied = true
 	}
 	c.up, c.wasUp = true, true
+	s.upAt = time.Now()
 	s.loggedIn()
 	s.emit(ctx, StageEvent{Stage: StageConnected, Detail: tc.Headend.String()})
 	s.emit(ctx, ConnectedEvent{Settings: Settings{

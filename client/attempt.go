@@ -34,13 +34,17 @@ type attempt struct {
 	host    string         // the name dialled, which certificates must carry
 	// stopFetch ends the download of pushed profiles, when one runs.
 	stopFetch func()
+
+	lastIn    time.Time // when the headend was last heard (IKE or ESP)
+	lastOut   uint64    // outbound packets at the last check
+	lastCheck time.Time // the last liveness check for unanswered ESP
 }
 
 func (s *Session) newAttempt(cand candidate, dp DataPlane) (*attempt, error) {
 	remote := cand.addr
 	local, err := dp.LocalAddr(remote)
 	if err != nil {
-		return nil, fmt.Errorf("no route to %s: %w", remote, err)
+		return nil, &noPathError{remote.Addr(), err}
 	}
 	cfg, err := s.initiatorConfig(local, cand)
 	if err != nil {
@@ -77,6 +81,7 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 			c.stopFetch()
 		}
 	}()
+	c.lastIn = c.started
 	if err := c.apply(ctx, c.ini.Start(c.started)); err != nil {
 		return false, err
 	}
@@ -84,6 +89,8 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 	defer timer.Stop()
 	stats := time.NewTicker(s.opts.StatsInterval)
 	defer stats.Stop()
+	watch := time.NewTicker(unansweredTick)
+	defer watch.Stop()
 	closing := false
 	var giveUp <-chan time.Time
 	for {
@@ -103,6 +110,7 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 		select {
 		case d := <-s.ikeIn:
 			c.heard = true
+			c.lastIn = time.Now()
 			acts = c.ini.HandleDatagram(time.Now(), d.from, d.encap, d.msg)
 		case <-timer.C:
 			now := time.Now()
@@ -112,7 +120,18 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 			}
 			acts = c.ini.HandleTimeout(now)
 		case <-s.alive:
+			c.lastIn = time.Now()
 			c.ini.PeerAlive(time.Now())
+		case <-watch.C:
+			if c.up {
+				acts = c.checkUnanswered(time.Now())
+			}
+		case pc, ok := <-s.changes:
+			if !ok {
+				s.changes = nil
+				break
+			}
+			acts = c.pathChanged(time.Now(), pc)
 		case <-stats.C:
 			if c.up {
 				s.emit(ctx, StatsEvent{Stats: c.dp.Stats()})
@@ -164,6 +183,47 @@ func (c *attempt) run(ctx context.Context) (wasUp bool, err error) {
 			return c.wasUp, err
 		}
 	}
+}
+
+// ESP that goes out unanswered: checked every unansweredTick; outbound
+// packets with nothing heard from the headend for unansweredAfter start a
+// liveness check, at most one per unansweredEvery.
+const (
+	unansweredTick  = time.Second
+	unansweredAfter = 2 * time.Second
+	unansweredEvery = 10 * time.Second
+)
+
+// checkUnanswered starts a liveness check when ESP went out while nothing
+// authenticated came back and IKE is silent: the headend may have
+// restarted (it then drops our ESP without a word).
+func (c *attempt) checkUnanswered(now time.Time) []ikev2.Action {
+	out := c.dp.Stats().PacketsOut
+	sent := out > c.lastOut
+	c.lastOut = out
+	if !sent || now.Sub(c.lastIn) < unansweredAfter || now.Sub(c.lastCheck) < unansweredEvery {
+		return nil
+	}
+	c.lastCheck = now
+	return c.ini.CheckLiveness(now, fmt.Sprintf("ESP sent, nothing received for %s", now.Sub(c.lastIn).Round(time.Millisecond)))
+}
+
+// pathChanged checks the headend's liveness after a network change (RFC
+// 7296 section 2.4), when a path to it is usable: a new address reaches
+// the headend with the check, which moves the SA there (section 2.23). With
+// no path, the liveness checks run their course and the session then
+// waits for the network.
+func (c *attempt) pathChanged(now time.Time, pc PathChange) []ikev2.Action {
+	s := c.s
+	if !c.up || s.ownDevice(pc) {
+		return nil
+	}
+	what := pc.Detail
+	if err := s.deps.Paths.Usable(c.remote.Addr()); err != nil {
+		s.opts.Log("network change (%s): no path to %s: %v", what, c.remote.Addr(), err)
+		return nil
+	}
+	return c.ini.CheckLiveness(now, "network change: "+what)
 }
 
 // rekeyByVolume rekeys the CHILD SA when its sequence numbers near their

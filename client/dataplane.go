@@ -52,4 +52,7 @@ type Deps struct {
 	// PathMTU gives the MTU of the path to an address, for the tunnel's
 	// MTU; nil or an error keeps the data plane's.
 	PathMTU func(netip.Addr) (int, error)
+	// Paths reports network changes (NetlinkPaths on Linux); nil: the
+	// session learns of them only through its liveness checks.
+	Paths PathMonitor
 }

@@ -66,8 +66,20 @@ type Options struct {
 	// LocalLAN keeps the local networks off the tunnel when the headend
 	// allows it (profile LocalLanAccess).
 	LocalLAN bool
-	// AutoReconnect reconnects when the headend stops answering.
+	// AutoReconnect reconnects after the tunnel was up, whenever it ends
+	// for a passing reason (the headend stopped answering or restarted,
+	// the network went away), with a backoff of 1 s doubling to 30 s that
+	// starts over once a tunnel stayed up a minute. Only authentication
+	// and configuration errors, or the user, end the session.
 	AutoReconnect bool
+	// WaitForHeadend keeps trying, on the first connect, a headend that
+	// never answered IKE_SA_INIT at all. Without it the session ends with
+	// a *NoIKEv2Error once every address had AuthTimeout (a headend that
+	// never answers may speak AnyConnect over SSL only). Other passing
+	// failures of the first connect (no network, a setup lost in a lossy
+	// network, a headend that answered then went silent) are retried
+	// either way.
+	WaitForHeadend bool
 	// KeyLog, when set, receives the IKE and ESP keys in Wireshark's
 	// key-table formats. It defeats the encryption: debugging only.
 	KeyLog io.Writer

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vpnc-go/vpnc-go/ikev2"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap"
 	"github.com/vpnc-go/vpnc-go/ikev2/eap/anyconnect"
 	"github.com/vpnc-go/vpnc-go/profile"
@@ -33,6 +32,12 @@ type Session struct {
 	// answers remembers what the user typed, so that a reconnect does not
 	// ask again while the headend still accepts it.
 	answers eap.FormAnswer
+
+	// changes are the network changes Deps.Paths reports; nil without.
+	changes <-chan PathChange
+	device  string    // the tunnel's device
+	everUp  bool      // a tunnel was up in this session
+	upAt    time.Time // when the latest tunnel came up
 
 	mu    sync.Mutex
 	login struct{ user, password string } // of the last successful login
@@ -150,6 +155,7 @@ func (s *Session) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer dp.Close()
+	s.device, _ = dp.Device()
 
 	if err := s.askCredentials(ctx); err != nil {
 		if errors.Is(err, ErrDisconnected) {
@@ -157,29 +163,125 @@ func (s *Session) Run(ctx context.Context) (err error) {
 		}
 		return err
 	}
-	delay := time.Second
+	if s.deps.Paths != nil {
+		if s.changes, err = s.deps.Paths.Watch(ctx); err != nil {
+			s.opts.Log("%v; network changes will be noticed by liveness checks only", err)
+		}
+	}
+	var r retrier
 	for {
 		wasUp, err := s.connect(ctx, dp)
 		switch {
 		case errors.Is(err, ErrDisconnected) || ctx.Err() != nil:
 			return nil
-		case !s.opts.AutoReconnect || !wasUp || !reconnectable(err):
+		case !s.retryable(err, wasUp):
 			return err
 		}
+		if wasUp {
+			s.everUp = true
+			r.wentDown(time.Since(s.upAt))
+		}
+		delay, try := r.next(err)
+		s.opts.Log("%v; try %d in %s", err, try, delay)
 		s.emit(ctx, ErrorEvent{Err: err})
 		s.emit(ctx, StageEvent{Stage: StageReconnecting, Detail: fmt.Sprintf("in %s", delay)})
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
+		if stop := s.waitRetry(ctx, delay); stop {
 			return nil
+		}
+	}
+}
+
+// Reconnect backoff: the first retry after a failure waits minRetryDelay,
+// each further one twice as long up to maxRetryDelay; a tunnel that stayed
+// up stableAfter starts the sequence over.
+const (
+	minRetryDelay = time.Second
+	maxRetryDelay = 30 * time.Second
+	stableAfter   = time.Minute
+)
+
+// retrier paces the connection attempts of a session.
+type retrier struct {
+	delay time.Duration // the next delay; zero: minRetryDelay
+	tries int           // failed attempts since the last stable tunnel
+}
+
+// wentDown records a tunnel that was up for d.
+func (r *retrier) wentDown(d time.Duration) {
+	if d >= stableAfter {
+		r.delay, r.tries = 0, 0
+	}
+}
+
+// next returns how long to wait after the failure err and the number of
+// the try that follows. Without a network path the wait is not a try: it
+// does not grow, and ends early when the network changes.
+func (r *retrier) next(err error) (time.Duration, int) {
+	if errors.Is(err, ErrNoPath) {
+		return maxRetryDelay, r.tries + 1
+	}
+	r.tries++
+	d := max(r.delay, minRetryDelay)
+	r.delay = min(2*d, maxRetryDelay)
+	return d, r.tries + 1
+}
+
+// retryable tells whether a failed connection is tried again: passing
+// failures are (see passing), except a headend that never answered on the
+// first connect unless WaitForHeadend, and anything after the tunnel was up
+// without AutoReconnect.
+func (s *Session) retryable(err error, wasUp bool) bool {
+	var dns *net.DNSError
+	switch {
+	case (wasUp || s.everUp) && errors.As(err, &dns):
+		// The name resolved before: an offline resolver may well say it
+		// does not exist now.
+		return s.opts.AutoReconnect
+	case !passing(err):
+		return false
+	case wasUp || s.everUp:
+		return s.opts.AutoReconnect
+	case errors.Is(err, ErrNoAnswer):
+		return s.opts.WaitForHeadend
+	}
+	return true
+}
+
+// waitRetry waits delay before the next attempt, or less when the network
+// changes (connect then checks for a path); it reports true when the user
+// or ctx ended the session meanwhile.
+func (s *Session) waitRetry(ctx context.Context, delay time.Duration) (stop bool) {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return true
 		case c := <-s.cmds:
 			c.reply <- nil
 			if c.disconnect {
-				return nil
+				return true
 			}
+		case c, ok := <-s.changes:
+			if !ok {
+				s.changes = nil
+				continue
+			}
+			if s.ownDevice(c) {
+				continue
+			}
+			s.opts.Log("network change: %s; trying again now", c)
+			return false
 		}
-		delay = min(2*delay, 30*time.Second)
 	}
+}
+
+// ownDevice reports whether c concerns the tunnel's own device, whose
+// changes are the session's doing, not the path's.
+func (s *Session) ownDevice(c PathChange) bool {
+	return c.Link != "" && c.Link == s.device
 }
 
 // askCredentials asks for the user name and password up front when a
@@ -214,12 +316,6 @@ func (s *Session) askCredentials(ctx context.Context) error {
 			return nil
 		}
 	}
-}
-
-// reconnectable tells failures worth a new attempt: a headend that went
-// silent or dropped us, not refused credentials or configuration errors.
-func reconnectable(err error) bool {
-	return errors.Is(err, ikev2.ErrPeerDead) || errors.Is(err, ikev2.ErrClosedByPeer)
 }
 
 // candidate is one address to try, with the name the user (or the
@@ -286,6 +382,11 @@ func (s *Session) connect(ctx context.Context, dp DataPlane) (wasUp bool, err er
 	}
 	var tried []netip.AddrPort
 	for i, cand := range cands {
+		if p := s.deps.Paths; p != nil {
+			if err := p.Usable(cand.addr.Addr()); err != nil {
+				return false, &noPathError{cand.addr.Addr(), err}
+			}
+		}
 		c, err := s.newAttempt(cand, dp)
 		if err != nil {
 			return false, err

@@ -88,6 +88,12 @@ type harness struct {
 // synctest bubble.
 func start(t *testing.T, o client.Options, timers ikev2.Timers, resolve map[string][]netip.Addr) *harness {
 	t.Helper()
+	return startWith(t, o, timers, resolve, nil)
+}
+
+// startWith is start with a last word on the dependencies.
+func startWith(t *testing.T, o client.Options, timers ikev2.Timers, resolve map[string][]netip.Addr, adjust func(*client.Deps)) *harness {
+	t.Helper()
 	pki := newPKI(t, "vpn.example.com")
 	h := clienttest.NewHeadend(t, headendConfig(pki, timers))
 	o.CAFile = filepath.Join(pki.dir, "ca.pem")
@@ -103,6 +109,9 @@ func start(t *testing.T, o client.Options, timers ikev2.Timers, resolve map[stri
 			}
 			return nil, errors.New("no such host")
 		},
+	}
+	if adjust != nil {
+		adjust(&deps)
 	}
 	s, err := client.New(o, deps)
 	if err != nil {

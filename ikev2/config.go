@@ -12,14 +12,31 @@ import (
 
 // Timers holds the time policy of an IKE SA. Zero fields take defaults.
 type Timers struct {
-	// Retransmit is the first retransmission timeout; each retry doubles
-	// it (RFC 7296 section 2.1) up to RetransmitTries sends in all.
+	// Retransmit is the first retransmission timeout of an established
+	// SA's requests (rekeys, Deletes); each retry doubles it (RFC 7296
+	// section 2.1) up to RetransmitTries sends in all. This schedule stays
+	// the slow one: section 2.4 suggests retransmitting for long before
+	// giving up on an SA.
+	//
+	// Setup requests (IKE_SA_INIT, IKE_AUTH) use a schedule of their own:
+	// the first timeout is Retransmit until a round trip is measured on
+	// the first exchange, then four round trips (between 200 ms and
+	// Retransmit); it doubles on each retry up to twice Retransmit, and
+	// the setup gives up when the conservative schedule would have, that
+	// is Retransmit × (2^RetransmitTries − 1) after the first send.
 	Retransmit      time.Duration
 	RetransmitTries int
 	// DPD is how long the peer may stay silent before we send an empty
 	// INFORMATIONAL request to check it is alive (section 2.4). Zero
 	// takes the default; negative disables.
 	DPD time.Duration
+	// DPDRetransmit is the first retransmission timeout of a liveness
+	// check, doubling on each retry, and DPDTries the sends in all before
+	// the peer is declared dead. Zero takes a tenth of DPD (between
+	// 250 ms and 2 s) and 4 tries: a silent peer is declared dead 1.5 DPD
+	// intervals after the check starts, 2.5 after it was last heard.
+	DPDRetransmit time.Duration
+	DPDTries      int
 	// ChildRekey and IKERekey are how long an SA lives before we rekey it.
 	// Zero takes the default; negative disables.
 	ChildRekey time.Duration
@@ -49,6 +66,13 @@ func (t Timers) withDefaults() Timers {
 	}
 	if t.DPD != 0 {
 		d.DPD = t.DPD
+	}
+	d.DPDRetransmit, d.DPDTries = t.DPDRetransmit, t.DPDTries
+	if d.DPDRetransmit <= 0 {
+		d.DPDRetransmit = min(max(d.DPD/10, 250*time.Millisecond), 2*time.Second)
+	}
+	if d.DPDTries <= 0 {
+		d.DPDTries = 4
 	}
 	if t.ChildRekey != 0 {
 		d.ChildRekey = t.ChildRekey

@@ -556,6 +556,20 @@ func (i *Initiator) PeerAlive(now time.Time) {
 	}
 }
 
+// CheckLiveness starts a liveness check now (RFC 7296 section 2.4), for
+// hints the driver has that the headend may be gone or the path changed:
+// a network change, ESP going out while nothing comes back. A check in
+// flight is left alone; another request in flight is resent at once and
+// becomes the check. The SA ends with ErrPeerDead when the check goes
+// unanswered (Timers.DPDRetransmit, DPDTries). Before establishment it
+// does nothing.
+func (i *Initiator) CheckLiveness(now time.Time, why string) []Action {
+	if sa := i.lineage.current(); sa != nil {
+		sa.checkLiveness(now, why)
+	}
+	return i.lineage.flush()
+}
+
 // RekeyChild starts a rekey of the CHILD SA now (for tests and for
 // policies outside this package such as the ESP sequence number).
 func (i *Initiator) RekeyChild(now time.Time) []Action {

@@ -157,6 +157,13 @@ func (sa *ikeSA) open(now time.Time, d received) *inbound {
 		}
 		ps, err = wire.DecodePayloads(first, inner)
 	default:
+		if _, ok := wire.FindNotify(m.Payloads, iana.INVALID_IKE_SPI); ok {
+			// The peer does not know this SA: it may have restarted
+			// (section 2.21.4). Unprotected, so only a reason to check
+			// (section 2.4).
+			sa.checkLiveness(now, "the peer answered INVALID_IKE_SPI")
+			return nil
+		}
 		sa.logf("dropping unprotected %s", &h)
 		return nil
 	}
@@ -204,6 +211,13 @@ func (sa *ikeSA) dispatch(now time.Time, in *inbound) {
 	if in.h.IsResponse() {
 		r := sa.pending
 		sa.pending = nil
+		if r.exchange == iana.IKE_SA_INIT && sa.rtt == 0 {
+			// The round trip, from our latest send: with a retransmitted
+			// request it may be an earlier send's answer, which only
+			// makes the estimate short; backoff corrects that.
+			sa.rtt = max(now.Sub(r.last), time.Microsecond)
+			sa.logf("round trip %s", sa.rtt)
+		}
 		if r.onReply != nil {
 			sa.lastReply = in
 			r.onReply(now, in.h, in.ps)

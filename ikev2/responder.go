@@ -86,6 +86,8 @@ type Server struct {
 	sessions map[*clientSession]bool
 	secret   [32]byte
 	out      []Action
+	// invalidSPI rate-limits INVALID_IKE_SPI answers: when the last went.
+	invalidSPI time.Time
 }
 
 type halfOpenKey struct {
@@ -202,13 +204,36 @@ func (s *Server) HandleDatagram(now time.Time, from netip.AddrPort, encap bool, 
 		sess = s.bySPI[h.SPIi]
 	}
 	if sess == nil {
-		return nil
+		s.unknownSPI(now, d)
+		return s.flush(&clientSession{})
 	}
 	sess.lineage.receive(now, d)
 	if cur := sess.lineage.current(); cur != nil {
 		sess.sa = cur
 	}
 	return s.flush(sess)
+}
+
+// invalidSPIInterval is the least time between two INVALID_IKE_SPI
+// answers (section 2.21.4 asks for a rate limit).
+const invalidSPIInterval = 100 * time.Millisecond
+
+// unknownSPI answers a request for an IKE SA we do not know, which a
+// client sends after we restarted, with INVALID_IKE_SPI, so that it checks
+// at once whether we are still there (RFC 7296 section 2.21.4: MAY answer,
+// unprotected, with the SPIs and message ID of the request; never answer
+// a response).
+func (s *Server) unknownSPI(now time.Time, d received) {
+	h := d.msg.Header
+	if h.IsResponse() || (!s.invalidSPI.IsZero() && now.Sub(s.invalidSPI) < invalidSPIInterval) {
+		return
+	}
+	s.invalidSPI = now
+	resp := &wire.Message{Header: wire.Header{SPIi: h.SPIi, SPIr: h.SPIr, Version: wire.Version2, Exchange: iana.INFORMATIONAL,
+		Flags: wire.FlagResponse, MessageID: h.MessageID}, Payloads: []wire.Payload{&wire.Notify{NotifyType: iana.INVALID_IKE_SPI}}}
+	if b, err := resp.Encode(); err == nil {
+		s.out = append(s.out, Send{To: d.from, Encap: d.encap, Datagrams: [][]byte{b}})
+	}
 }
 
 // HandleTimeout runs what is due for every client.

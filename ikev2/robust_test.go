@@ -47,20 +47,6 @@ func TestLossyNetwork(t *testing.T) {
 	}
 }
 
-func TestRetransmitThenGiveUp(t *testing.T) {
-	n := newTestNet(t, alice)
-	n.drop = func(d datagram) bool { return d.toServer }
-	n.start()
-	n.run(time.Hour, func() bool { return n.closed(false) != nil })
-	c := n.closed(false)
-	if c == nil || !errors.Is(c.Err, ErrPeerDead) {
-		t.Fatalf("got %v", c)
-	}
-	if n.sent[0] != DefaultTimers.RetransmitTries {
-		t.Fatalf("sent %d times, want %d", n.sent[0], DefaultTimers.RetransmitTries)
-	}
-}
-
 func TestDuplicateRequestAnsweredFromCache(t *testing.T) {
 	n := newTestNet(t, alice)
 	n.dup = func(d datagram) bool { return d.toServer }

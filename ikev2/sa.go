@@ -91,6 +91,8 @@ type ikeSA struct {
 	rekeyAt   time.Time
 
 	lastReply *inbound // the reply being handled, for its raw octets
+	// rtt is the round trip measured on IKE_SA_INIT; zero until then.
+	rtt time.Duration
 
 	// lineage owns this IKE SA, its successors and the CHILD SAs.
 	lineage *lineage
@@ -143,7 +145,12 @@ type request struct {
 	id        uint32
 	datagrams [][]byte
 	sent      int
+	first     time.Time // the first send
+	last      time.Time // the latest send
 	deadline  time.Time
+	// probe marks a liveness check (section 2.4): it is retransmitted
+	// on the DPD schedule, short and bounded.
+	probe bool
 }
 
 func (sa *ikeSA) emit(a ...Action) { sa.lineage.out = append(sa.lineage.out, a...) }
@@ -217,9 +224,125 @@ func (sa *ikeSA) transmit(now time.Time, r *request) {
 
 func (sa *ikeSA) retransmit(now time.Time) {
 	r := sa.pending
+	if r.sent == 0 {
+		r.first = now
+	}
 	sa.send(r.datagrams)
-	r.deadline = now.Add(sa.timers.Retransmit << r.sent)
+	r.last = now
+	r.deadline = now.Add(sa.retransmitTimeout(r))
+	if sa.state == stateHalfOpen && !r.probe {
+		r.deadline = earliestOf(r.deadline, r.first.Add(sa.setupGiveUp()))
+	}
 	r.sent++
+}
+
+// Minimum and multiple of the setup retransmission timeout derived from
+// the measured round trip.
+const (
+	setupMinTimeout = 200 * time.Millisecond
+	setupRTTs       = 4
+)
+
+// retransmitTimeout is how long to wait for the answer to r's send
+// number r.sent (counting from zero). Section 2.4 leaves the number of
+// retries and the timeouts to the implementation; there are three
+// schedules, each backing off exponentially:
+//   - a liveness check: DPDRetransmit, doubling, DPDTries sends;
+//   - setup: Retransmit until a round trip is measured, then setupRTTs of
+//     it (at least setupMinTimeout), doubling up to 2 × Retransmit, so
+//     that a lossy path costs round trips rather than seconds;
+//   - an established SA's other requests: Retransmit, doubling.
+func (sa *ikeSA) retransmitTimeout(r *request) time.Duration {
+	t := sa.timers
+	switch {
+	case r.probe:
+		return t.DPDRetransmit << r.sent
+	case sa.state == stateHalfOpen:
+		base := t.Retransmit
+		if sa.rtt > 0 {
+			base = min(max(setupRTTs*sa.rtt, setupMinTimeout), t.Retransmit)
+		}
+		return min(base<<min(r.sent, 16), 2*t.Retransmit)
+	}
+	return t.Retransmit << r.sent
+}
+
+// setupGiveUp is how long a setup request is retransmitted: as long as
+// the conservative schedule would take.
+func (sa *ikeSA) setupGiveUp() time.Duration {
+	return sa.timers.Retransmit * (1<<sa.timers.RetransmitTries - 1)
+}
+
+// exhausted reports whether r is due for a retransmission it will not get.
+func (sa *ikeSA) exhausted(r *request, now time.Time) bool {
+	switch {
+	case r.probe:
+		return r.sent >= sa.timers.DPDTries
+	case sa.state == stateHalfOpen:
+		return !now.Before(r.first.Add(sa.setupGiveUp()))
+	}
+	return r.sent >= sa.timers.RetransmitTries
+}
+
+// logRetry writes the one debug line of a retransmission.
+func (sa *ikeSA) logRetry(r *request, now time.Time) {
+	what := r.exchange.String()
+	if r.probe {
+		what = "liveness check"
+	}
+	switch {
+	case r.probe:
+		sa.logf("peer not answering %s #%d, try %d of %d", what, r.id, r.sent+1, sa.timers.DPDTries)
+	case sa.state == stateHalfOpen:
+		sa.logf("peer not answering %s #%d, try %d (gives up %s after the first)", what, r.id, r.sent+1,
+			sa.setupGiveUp())
+	default:
+		sa.logf("peer not answering %s #%d, try %d of %d", what, r.id, r.sent+1, sa.timers.RetransmitTries)
+	}
+}
+
+func earliestOf(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// probe sends a liveness check: an empty INFORMATIONAL request (section
+// 2.4), on the DPD schedule.
+func (sa *ikeSA) probe(now time.Time) {
+	r := &request{exchange: iana.INFORMATIONAL, probe: true}
+	if sa.pending != nil {
+		sa.queue = append(sa.queue, r)
+		return
+	}
+	sa.transmit(now, r)
+}
+
+// checkLiveness checks now that the peer is alive. Section 2.4: an
+// endpoint "should suspect that the other endpoint has failed based on
+// routing information and initiate a request to see whether the other
+// endpoint is alive", but must not conclude it from such hints or from
+// unprotected messages. A request already in flight serves as the check:
+// it is resent at once and from then on follows the DPD schedule.
+func (sa *ikeSA) checkLiveness(now time.Time, why string) {
+	switch sa.state {
+	case stateEstablished, stateRekeying:
+	default:
+		return
+	}
+	r := sa.pending
+	switch {
+	case r == nil:
+		sa.logf("liveness check: %s", why)
+		sa.probe(now)
+	case !r.probe:
+		sa.logf("liveness check with %s #%d in flight: %s", r.exchange, r.id, why)
+		r.probe, r.sent = true, 0
+		first := r.first
+		sa.retransmit(now)
+		r.first = first
+	}
 }
 
 // respond sends and caches the response to the peer's request h.
@@ -305,10 +428,12 @@ func (sa *ikeSA) timeout(now time.Time) {
 		return
 	}
 	if r := sa.pending; r != nil && !now.Before(r.deadline) {
-		if r.sent >= sa.timers.RetransmitTries {
+		if sa.exhausted(r, now) {
+			sa.logf("peer not answering %s #%d after %d sends over %s: giving up", r.exchange, r.id, r.sent, now.Sub(r.first))
 			sa.fail(ErrPeerDead)
 			return
 		}
+		sa.logRetry(r, now)
 		sa.retransmit(now)
 	}
 	switch sa.state {
@@ -332,8 +457,8 @@ func (sa *ikeSA) timeout(now time.Time) {
 		case sa.dueChild(now) != nil:
 			sa.rekeyChild(now, sa.dueChild(now))
 		case sa.timers.DPD > 0 && !now.Before(sa.lastHeard.Add(sa.timers.DPD)):
-			// Liveness check: an empty INFORMATIONAL request (section 2.4).
-			sa.request(now, iana.INFORMATIONAL, nil, nil)
+			sa.logf("liveness check after %s of silence", now.Sub(sa.lastHeard))
+			sa.probe(now)
 		}
 	}
 }

@@ -37,6 +37,7 @@ var (
 // data plane receives what the headend sends.
 type Headend struct {
 	mu     sync.Mutex
+	cfg    ikev2.ServerConfig
 	srv    *ikev2.Server
 	plane  *Plane
 	silent bool          // drop everything in both directions
@@ -52,7 +53,7 @@ func NewHeadend(t testing.TB, cfg ikev2.ServerConfig) *Headend {
 	if err != nil {
 		t.Fatalf("clienttest: the headend's configuration: %v", err)
 	}
-	h := &Headend{srv: srv, wake: make(chan struct{}, 1)}
+	h := &Headend{cfg: cfg, srv: srv, wake: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -72,6 +73,19 @@ func (h *Headend) SetSilent(silent bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.silent = silent
+}
+
+// Restart replaces the headend by a fresh one with the same configuration,
+// as after a crash and restart: it forgets every client's SAs.
+func (h *Headend) Restart() error {
+	srv, err := ikev2.NewServer(h.cfg)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.srv = srv
+	return nil
 }
 
 // NewDataPlane is a client.Deps.NewDataPlane that connects the session to h.

@@ -96,7 +96,7 @@ func runAgent(cmd *cobra.Command, f *agentFlags) error {
 	srv, err := agent.NewServer(agent.Config{
 		Policy: policy,
 		NewSession: func(o client.Options) (*client.Session, error) {
-			return client.New(o, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, 0), PathMTU: client.PathMTU})
+			return client.New(o, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, 0), PathMTU: client.PathMTU, Paths: client.NetlinkPaths()})
 		},
 		Authorize: agent.GroupAccess(f.group),
 		Logger:    logger,

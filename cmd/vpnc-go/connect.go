@@ -45,6 +45,7 @@ type connectFlags struct {
 	childLifetime  time.Duration
 	ikeLifetime    time.Duration
 	dpd            time.Duration
+	wait           bool
 	savePassword   bool
 	remember       bool
 	foreground     bool
@@ -112,6 +113,7 @@ routes.`,
 	fl.StringVar(&f.stateFile, "state-file", netcfg.DefaultStateFile, "where changes to the system are recorded for crash recovery")
 	fl.StringVar(&f.identity, "ike-identity", "", "send this IDi (KEY_ID) instead of the AnyConnect identity (standards-only headends)")
 	fl.BoolVar(&f.noReconnect, "no-reconnect", false, "exit when the headend stops answering instead of reconnecting")
+	fl.BoolVar(&f.wait, "wait", false, "keep trying a headend that never answers on the first connect (by default: give up after every address had the authentication timeout)")
 	fl.StringVar(&f.csdWrapper, "csd-wrapper", "", "run `PROGRAM` when the headend demands a host scan (OpenConnect's --csd-wrapper convention); without it such headends are refused")
 	fl.DurationVar(&f.childLifetime, "child-lifetime", 0, "rekey the CHILD SA after this `DURATION` (default 7h50m)")
 	fl.DurationVar(&f.ikeLifetime, "ike-lifetime", 0, "rekey the IKE SA after this `DURATION` (default 23h40m)")
@@ -175,6 +177,7 @@ func (f *connectFlags) options(t *profile.Target) (client.Options, error) {
 	if t.Manual {
 		o.AutoReconnect = !f.noReconnect
 	}
+	o.WaitForHeadend = f.wait
 	for _, b := range t.Backups {
 		o.Backups = append(o.Backups, addressString(b))
 	}
@@ -298,7 +301,7 @@ func runConnect(cmd *cobra.Command, f *connectFlags, args []string) error {
 	if t.Note != "" {
 		fmt.Fprintln(out, t.Note)
 	}
-	err = runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU}, remember)
+	err = runSessions(ctx, cmd, t.Name, o, sl, client.Deps{NetConfig: nc, NewDataPlane: client.TunDataPlane(f.iface, f.mtu), PathMTU: client.PathMTU, Paths: client.NetlinkPaths()}, remember)
 	if _, refused := client.RefusedProposals(err); refused {
 		return proposalHint(err, host, t.Name)
 	}

@@ -49,6 +49,8 @@ type demoOptions struct {
 	verbose bool
 	out     io.Writer
 	exe     string // the vpnc-go binary to run in the namespaces; this one when empty
+	// clientFlags are added to the client's command line (the fault tests).
+	clientFlags []string
 }
 
 func newDemoCmd() *cobra.Command {
@@ -96,6 +98,7 @@ type tunnelLab struct {
 	before          string // the client namespace's state before connecting
 	connect         time.Duration
 	clientArgs      []string
+	headendArgs     []string
 }
 
 func (t *tunnelLab) close() error {
@@ -179,7 +182,8 @@ func startTunnel(o demoOptions) (t *tunnelLab, err error) {
 	if err := os.WriteFile(cfgPath, headend.SeedConfig, 0o600); err != nil {
 		return t, err
 	}
-	if t.headend, err = l.Start("headend", "headend", "", exe, "responder", "--config", cfgPath); err != nil {
+	t.headendArgs = []string{exe, "responder", "--config", cfgPath}
+	if t.headend, err = l.Start("headend", "headend", "", t.headendArgs...); err != nil {
 		return t, err
 	}
 	if _, err := t.headend.WaitFor("headend listening", 10*time.Second); err != nil {
@@ -202,7 +206,7 @@ func startTunnel(o demoOptions) (t *tunnelLab, err error) {
 	if strings.HasPrefix(o.auth, "IKE-") {
 		args = append(args, "--cert", filepath.Join(l.Dir, headend.ClientCertFile), "--key", filepath.Join(l.Dir, headend.ClientKeyFile))
 	}
-	t.clientArgs = append(args, "Demo ASA")
+	t.clientArgs = append(append(args, o.clientFlags...), "Demo ASA")
 	return t, t.startClient()
 }
 

@@ -327,3 +327,14 @@ func (p *Proc) Kill() {
 	err := <-p.done
 	p.done <- err
 }
+
+// Exited reports whether the process has ended, and how.
+func (p *Proc) Exited() (bool, error) {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return true, err
+	default:
+		return false, nil
+	}
+}

@@ -112,6 +112,9 @@ type Client struct {
 	Password string
 	Cert     string
 	RemoteTS string // "198.51.100.0/24"
+	// DPD, when set, checks the headend's liveness after this much
+	// silence and restarts the connection when it is gone.
+	DPD time.Duration
 }
 
 // Conf is the swanctl.conf for c: one connection "home" with child "net".
@@ -126,6 +129,9 @@ func (c Client) Conf() string {
 	w("    vips = 0.0.0.0")
 	w("    proposals = %s", c.IKE)
 	w("    fragmentation = yes")
+	if c.DPD > 0 {
+		w("    dpd_delay = %s", secs(c.DPD))
+	}
 	w("    local {")
 	w("      auth = %s", c.Auth)
 	if c.LocalID != "" {
@@ -146,6 +152,9 @@ func (c Client) Conf() string {
 	w("      net {")
 	w("        remote_ts = %s", c.RemoteTS)
 	w("        esp_proposals = %s", c.ESP)
+	if c.DPD > 0 {
+		w("        dpd_action = restart")
+	}
 	w("      }")
 	w("    }")
 	w("  }")
