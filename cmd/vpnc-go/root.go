@@ -23,5 +23,6 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	root.AddCommand(newProfilesCmd())
 	root.AddCommand(newForgetCmd())
 	root.AddCommand(newProbeCmd())
+	root.AddCommand(newGenManCmd())
 	return root
 }
