@@ -10,7 +10,10 @@
 #    as a tar in $VPNC_GO_TEST_CACHE, default /var/cache/vpnc-go-test):
 #    install, the files where listed, vpnc-go version and profiles from the
 #    installed path, the group, an upgrade, remove and purge leaving only
-#    what the administrator added to /etc/vpnc-go/profile.
+#    what the administrator added to /etc/vpnc-go/profile; the .rpm
+#    likewise with rpm --root (scripts run inside); then both again
+#    with /run/systemd/system present and a recording systemctl, for the
+#    calls that enable, start, restart and stop the agent.
 #
 #   bash packaging/test.sh
 #
@@ -237,5 +240,98 @@ printf '%s\n' ./etc/vpnc-go ./etc/vpnc-go/profile ./etc/vpnc-go/profile/corp.xml
 if ! diff <(cat "$tmp/before" "$tmp/admin" | sort) <(sort "$tmp/after"); then
 	fail "after purge the root differs from before the install by more than the administrator's file"
 fi
+
+step "rpm: install, upgrade and erase in a fresh root (rpm --root runs the scripts inside it)"
+rpm2=$(echo "$tmp"/v2/vpnc-go-*.x86_64.rpm)
+rroot=$tmp/rpmroot
+mkdir "$rroot"
+tar -C "$rroot" -xf "$tarball"
+# Debian's rpm warns that it is not Debian's installer; that line is dropped.
+rpm_in() {
+	rpm --root "$rroot" --nodeps "$@" 2>"$tmp/rpm.err" || {
+		cat "$tmp/rpm.err"
+		fail "rpm $*"
+	}
+	grep -v -e 'should not be used directly' -e 'assuming you know' "$tmp/rpm.err" >&2 || true
+}
+rsnapshot() {
+	(cd "$rroot" && find . -xdev \( -path ./root/.rpmdb -o -path ./var/log -o -path ./tmp \) -prune -o \
+		! -path './etc/*-' -print | sort)
+	cat "$rroot/etc/group" "$rroot/etc/gshadow"
+}
+rsnapshot >"$tmp/rbefore"
+rpm_in -i "$rpm_amd64"
+while read -r f; do
+	[ -e "$rroot$f" ] || fail "rpm-installed root lacks $f"
+done <<<"$rpm_files"
+out=$(chroot "$rroot" /usr/bin/vpnc-go version)
+case $out in "vpnc-go $version (commit "*) ;; *) fail "vpnc-go version from the rpm printed: $out" ;; esac
+chroot "$rroot" getent group vpnc-go >/dev/null || fail "no vpnc-go group after the rpm install"
+cp testdata/profiles/good/corp-asa.xml "$rroot/etc/vpnc-go/profile/corp.xml"
+rpm_in -U "$rpm2"
+out=$(chroot "$rroot" /usr/bin/vpnc-go version)
+case $out in "vpnc-go $version2 "*) ;; *) fail "after the rpm upgrade vpnc-go version printed: $out" ;; esac
+rpm_in -e vpnc-go
+[ ! -e "$rroot/usr/bin/vpnc-go" ] || fail "rpm -e left /usr/bin/vpnc-go"
+[ -f "$rroot/etc/vpnc-go/profile/corp.xml" ] || fail "rpm -e removed the administrator's profile"
+# RPM distributions keep a package's group after erase (there is no purge);
+# it is removed here so that the rest can be compared.
+chroot "$rroot" getent group vpnc-go >/dev/null || fail "rpm -e removed the group"
+chroot "$rroot" groupdel vpnc-go
+rsnapshot >"$tmp/rafter"
+# Folders that an RPM distribution's own packages own (filesystem, systemd,
+# fish, zsh) and that rpm makes, unowned, in this Debian root.
+printf '%s\n' ./usr/lib/sysusers.d ./usr/share/fish ./usr/share/fish/vendor_completions.d \
+	./usr/share/licenses ./usr/share/zsh ./usr/share/zsh/site-functions >"$tmp/rpmdirs"
+if ! diff <(cat "$tmp/rbefore" "$tmp/admin" "$tmp/rpmdirs" | sort) <(sort "$tmp/rafter"); then
+	fail "after rpm -e the root differs from before the install by more than the administrator's file"
+fi
+
+step "the maintainer scripts where systemd runs (a recording systemctl)"
+# No systemd can run in the root, so a stand-in systemctl, named as one,
+# records how the scripts call it, and /run/systemd/system says systemd
+# runs: the scripts' calls for install, upgrade, remove and purge.
+shim() { # ROOT
+	mkdir -p "$1/run/systemd/system"
+	cat >"$1/usr/bin/systemctl" <<'SHIM'
+#!/bin/sh
+# test stand-in: records the call, changes nothing
+echo "$*" >>/tmp/systemctl.log
+SHIM
+	chmod 755 "$1/usr/bin/systemctl"
+}
+calls() { # ROOT PHASE COMMAND...: runs the package tool, prints the phase's systemctl calls
+	local r=$1 phase=$2 log
+	shift 2
+	: >"$r/tmp/systemctl.log"
+	"$@" >/dev/null
+	log=$(paste -sd ';' "$r/tmp/systemctl.log")
+	printf '%s: %s\n' "$phase" "${log:-none}"
+}
+shim "$root"
+shim "$rroot"
+cp "$deb_amd64" "$root/tmp/v1.deb"
+cp "$deb2" "$root/tmp/v2.deb"
+{
+	calls "$root" install in_root dpkg -i /tmp/v1.deb
+	calls "$root" upgrade in_root dpkg -i /tmp/v2.deb
+	calls "$root" remove in_root dpkg -r vpnc-go
+	calls "$root" purge in_root dpkg -P vpnc-go
+} >"$tmp/systemctl.calls"
+cat "$tmp/systemctl.calls"
+cat >"$tmp/systemctl.want" <<'WANT'
+install: --quiet enable vpnc-go-agent.service;daemon-reload;start vpnc-go-agent.service
+upgrade: daemon-reload;try-restart vpnc-go-agent.service
+remove: stop vpnc-go-agent.service;--quiet disable vpnc-go-agent.service;daemon-reload
+purge: none
+WANT
+diff "$tmp/systemctl.want" "$tmp/systemctl.calls" || fail "the .deb's scripts call systemctl otherwise than intended"
+{
+	calls "$rroot" install rpm_in -i "$rpm_amd64"
+	calls "$rroot" upgrade rpm_in -U "$rpm2"
+	calls "$rroot" remove rpm_in -e vpnc-go
+} >"$tmp/systemctl.rpm.calls"
+cat "$tmp/systemctl.rpm.calls"
+head -3 "$tmp/systemctl.want" | diff - "$tmp/systemctl.rpm.calls" || fail "the .rpm's scripts call systemctl otherwise than intended"
 
 echo "packaging/test.sh: all checks passed in $((SECONDS - start))s"

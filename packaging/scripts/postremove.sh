@@ -16,8 +16,11 @@ remove | 0)
 	;;
 purge)
 	rm -rf /var/lib/vpnc-go /run/vpnc-go
+	# groupdel refuses while the group is some user's primary group: the
+	# purge goes on and says so.
 	if getent group vpnc-go >/dev/null; then
-		groupdel vpnc-go
+		groupdel vpnc-go ||
+			echo "vpnc-go: the vpnc-go group is some user's primary group; not removed" >&2
 	fi
 	;;
 esac
