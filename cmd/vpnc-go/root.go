@@ -24,5 +24,6 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	root.AddCommand(newForgetCmd())
 	root.AddCommand(newProbeCmd())
 	root.AddCommand(newAgentCmd(), newStatusCmd(), newDisconnectCmd())
+	root.AddCommand(newGenManCmd())
 	return root
 }
