@@ -103,27 +103,8 @@ func newAgentLab(t *testing.T) *agentLab {
 		mustRun(t, "chown", u, home)
 	}
 
-	l, err := lab.New(fmt.Sprintf("vpncgoag%d", id))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newPairLab(t, fmt.Sprintf("vpncgoag%d", id))
 	al.l = l
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("removing the lab: %v", err)
-		}
-	})
-	for _, ns := range []string{"client", "headend"} {
-		if err := l.AddNS(ns); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Link("client", lab.ClientAddr+"/24", "headend", lab.HeadendAddr+"/24"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Exec("headend", "ip", "addr", "add", lab.HeadendIn+"/32", "dev", "lo"); err != nil {
-		t.Fatal(err)
-	}
 	if err := headend.GeneratePKI(l.Dir, lab.HeadendAddr, "alice"); err != nil {
 		t.Fatal(err)
 	}

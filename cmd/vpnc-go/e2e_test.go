@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vpnc-go/vpnc-go/cmd/internal/lab"
 	"github.com/vpnc-go/vpnc-go/cmd/testenv"
 )
 
@@ -99,4 +100,32 @@ func TestCrashRecovery(t *testing.T) {
 	if err := tl.disconnect(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newPairLab makes the lab called name with a client and a headend
+// namespace on one link and an address behind the headend (lab.HeadendIn)
+// to reach through the tunnel; it is removed when the test ends.
+func newPairLab(t *testing.T, name string) *lab.Lab {
+	t.Helper()
+	l, err := lab.New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("removing the lab: %v", err)
+		}
+	})
+	for _, ns := range []string{"client", "headend"} {
+		if err := l.AddNS(ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Link("client", lab.ClientAddr+"/24", "headend", lab.HeadendAddr+"/24"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Exec("headend", "ip", "addr", "add", lab.HeadendIn+"/32", "dev", "lo"); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

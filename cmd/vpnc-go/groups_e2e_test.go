@@ -38,27 +38,7 @@ pool = "VPNPOOL"
 func TestGroupKindsEndToEnd(t *testing.T) {
 	testenv.NeedRoot(t)
 	exe := binary(t)
-	l, err := lab.New(fmt.Sprintf("vpncgogk%d", os.Getpid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("removing the lab: %v", err)
-		}
-	})
-	for _, ns := range []string{"client", "headend"} {
-		if err := l.AddNS(ns); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Link("client", lab.ClientAddr+"/24", "headend", lab.HeadendAddr+"/24"); err != nil {
-		t.Fatal(err)
-	}
-	// Something behind the headend to ping through the split tunnel.
-	if _, err := l.Exec("headend", "ip", "addr", "add", lab.HeadendIn+"/32", "dev", "lo"); err != nil {
-		t.Fatal(err)
-	}
+	l := newPairLab(t, fmt.Sprintf("vpncgogk%d", os.Getpid()))
 	if err := headend.GeneratePKI(l.Dir, lab.HeadendAddr, "alice"); err != nil {
 		t.Fatal(err)
 	}

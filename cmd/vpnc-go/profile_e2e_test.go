@@ -73,28 +73,9 @@ func newProfileLab(t *testing.T) *profileLab {
 	t.Helper()
 	testenv.NeedRoot(t)
 	pl := &profileLab{exe: binary(t)}
-	l, err := lab.New(fmt.Sprintf("vpncgopf%d", os.Getpid()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newPairLab(t, fmt.Sprintf("vpncgopf%d", os.Getpid()))
+	var err error
 	pl.l = l
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("removing the lab: %v", err)
-		}
-	})
-	for _, ns := range []string{"client", "headend"} {
-		if err := l.AddNS(ns); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Link("client", lab.ClientAddr+"/24", "headend", lab.HeadendAddr+"/24"); err != nil {
-		t.Fatal(err)
-	}
-	// Something behind the headend to ping through the split tunnel.
-	if _, err := l.Exec("headend", "ip", "addr", "add", lab.HeadendIn+"/32", "dev", "lo"); err != nil {
-		t.Fatal(err)
-	}
 	// The headend certificate names the primary and the backup address.
 	if err := headend.GeneratePKI(l.Dir, lab.HeadendAddr, "alice", e2ePrimary); err != nil {
 		t.Fatal(err)

@@ -54,24 +54,8 @@ func newPushLab(t *testing.T) *pushLab {
 	t.Helper()
 	testenv.NeedRoot(t)
 	pl := &profileLab{exe: binary(t)}
-	l, err := lab.New(fmt.Sprintf("vpncgopp%d", os.Getpid()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newPairLab(t, fmt.Sprintf("vpncgopp%d", os.Getpid()))
 	pl.l = l
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("removing the lab: %v", err)
-		}
-	})
-	for _, ns := range []string{"client", "headend"} {
-		if err := l.AddNS(ns); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Link("client", lab.ClientAddr+"/24", "headend", lab.HeadendAddr+"/24"); err != nil {
-		t.Fatal(err)
-	}
 	if err := headend.GeneratePKI(l.Dir, lab.HeadendAddr, "alice"); err != nil {
 		t.Fatal(err)
 	}
