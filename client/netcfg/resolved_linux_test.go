@@ -221,6 +221,11 @@ func TestResolvedReal(t *testing.T) {
 	tunnel := startDNS(t, s, "10.2.2.1", "10.2.2.99")
 
 	dir := t.TempDir()
+	// The environment bind-mounts its own /etc/passwd and /etc/group; no
+	// account may be added on the machine meanwhile.
+	unlock, err := testenv.LockAccounts()
+	must(t, err)
+	t.Cleanup(unlock)
 	envLog, err := os.Create(filepath.Join(dir, "env.log"))
 	must(t, err)
 	defer envLog.Close()

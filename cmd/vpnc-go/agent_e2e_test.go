@@ -379,6 +379,16 @@ func copyExecutable(from, to string) error {
 }
 
 func runCmd(args ...string) (string, error) {
+	switch args[0] {
+	case "useradd", "groupadd", "userdel", "groupdel":
+		// Not while another package's test has its own copy of the
+		// account files bind-mounted (see testenv.LockAccounts).
+		unlock, err := testenv.LockAccounts()
+		if err != nil {
+			return "", err
+		}
+		defer unlock()
+	}
 	var b bytes.Buffer
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = &b, &b
