@@ -45,6 +45,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 	listeners []net.Listener
 	closed    bool
+	recent    recent // the log and events diag returns
 }
 
 // session is the running client.Session and what the agent knows of it.
@@ -91,7 +92,9 @@ func NewServer(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}, nil
+	s := &Server{cfg: cfg, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
+	s.log = slog.New(&recentHandler{next: log.Handler(), ring: &s.recent})
+	return s, nil
 }
 
 // Serve accepts front ends on l until Shutdown; it returns nil then.
@@ -263,8 +266,11 @@ func (s *Server) dispatch(c *conn, r *Request) {
 		c.hello = true
 		c.send(Message{Type: TypeReply, ID: r.ID, Hello: &HelloResult{
 			Version: Version, Agent: s.cfg.Build, UID: c.peer.UID, PID: c.peer.PID,
-			Rights: []string{"connect", "disconnect", "watch"},
+			Rights: []string{"connect", "disconnect", "watch", "diag"},
 		}})
+	case CmdDiag:
+		lines, events := s.recent.snapshot()
+		c.send(Message{Type: TypeReply, ID: r.ID, Diag: &DiagResult{Status: s.status(), Log: lines, Events: events}})
 	case CmdHosts:
 		c.send(Message{Type: TypeReply, ID: r.ID, Hosts: s.cfg.Policy.hosts()})
 	case CmdStatus:
@@ -382,6 +388,7 @@ func errString(err error) string {
 // subscriber.
 func (s *Server) publish(sess *session, e client.Event) {
 	w := EventOf(e)
+	s.recent.addEvent(w, time.Now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := &sess.status

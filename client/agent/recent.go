@@ -1,0 +1,156 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Bounds of what the agent remembers for diag: the newest lines and
+// events win. They keep a diag reply well under the line limit a Conn
+// reads (16 × MaxLine).
+const (
+	recentLines    = 400
+	recentEvents   = 200
+	recentLineSize = 512
+)
+
+// LogLine is one line of the agent's log as diag returns it.
+type LogLine struct {
+	Time  time.Time `json:"time"`
+	Level string    `json:"level"`
+	// Text is the message and its attributes, key=value.
+	Text string `json:"text"`
+}
+
+// TimedEvent is a session event with the time the agent saw it.
+type TimedEvent struct {
+	Time time.Time `json:"time"`
+	Event
+}
+
+// DiagResult is the reply to diag: what a help desk needs from the agent.
+// It holds no secret: the log never has one, form events carry no
+// password values, and answers are not recorded.
+type DiagResult struct {
+	Status *Status `json:"status"`
+	// Log is the agent's recent log, oldest first (at most 400 lines,
+	// debug lines included whatever the agent's log level).
+	Log []LogLine `json:"log"`
+	// Events are the recent sessions' events, oldest first (at most 200;
+	// stats events are left out, Status has the last counters).
+	Events []TimedEvent `json:"events"`
+}
+
+// recent is the bounded memory behind diag.
+type recent struct {
+	mu     sync.Mutex
+	lines  []LogLine
+	events []TimedEvent
+}
+
+func (r *recent) addLine(l LogLine) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = appendBounded(r.lines, l, recentLines)
+}
+
+func (r *recent) addEvent(e Event, at time.Time) {
+	if e.Kind == KindStats {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = appendBounded(r.events, TimedEvent{Time: at.UTC(), Event: e}, recentEvents)
+}
+
+func (r *recent) snapshot() ([]LogLine, []TimedEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]LogLine{}, r.lines...), append([]TimedEvent{}, r.events...)
+}
+
+// appendBounded appends v, dropping the oldest elements beyond max.
+func appendBounded[T any](s []T, v T, max int) []T {
+	if len(s) >= max {
+		n := copy(s, s[len(s)-max+1:])
+		s = s[:n]
+	}
+	return append(s, v)
+}
+
+// recentHandler passes records to the agent's own handler and keeps a
+// copy of each, at every level, in the ring.
+type recentHandler struct {
+	next   slog.Handler
+	ring   *recent
+	prefix string // attributes and groups of With*, rendered
+	group  string
+}
+
+func (h *recentHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *recentHandler) Handle(ctx context.Context, rec slog.Record) error {
+	var b strings.Builder
+	b.WriteString(rec.Message)
+	b.WriteString(h.prefix)
+	rec.Attrs(func(a slog.Attr) bool {
+		writeAttr(&b, h.group, a)
+		return true
+	})
+	text := b.String()
+	if len(text) > recentLineSize {
+		text = text[:recentLineSize] + "..."
+	}
+	h.ring.addLine(LogLine{Time: rec.Time.UTC(), Level: rec.Level.String(), Text: text})
+	if h.next.Enabled(ctx, rec.Level) {
+		return h.next.Handle(ctx, rec)
+	}
+	return nil
+}
+
+func (h *recentHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	var b strings.Builder
+	for _, a := range as {
+		writeAttr(&b, h.group, a)
+	}
+	return &recentHandler{next: h.next.WithAttrs(as), ring: h.ring, prefix: h.prefix + b.String(), group: h.group}
+}
+
+func (h *recentHandler) WithGroup(name string) slog.Handler {
+	g := name
+	if h.group != "" {
+		g = h.group + "." + name
+	}
+	return &recentHandler{next: h.next.WithGroup(name), ring: h.ring, prefix: h.prefix, group: g}
+}
+
+// secretKey matches attribute names whose values must never be kept,
+// should a caller ever log one.
+var secretKey = regexp.MustCompile(`(?i)pass|secret|token|cookie|answer|key$`)
+
+func writeAttr(b *strings.Builder, group string, a slog.Attr) {
+	a.Value = a.Value.Resolve()
+	if a.Equal(slog.Attr{}) {
+		return
+	}
+	key := a.Key
+	if group != "" {
+		key = group + "." + key
+	}
+	if a.Value.Kind() == slog.KindGroup {
+		for _, ga := range a.Value.Group() {
+			writeAttr(b, key, ga)
+		}
+		return
+	}
+	v := a.Value.String()
+	if secretKey.MatchString(a.Key) {
+		v = "[removed]"
+	}
+	fmt.Fprintf(b, " %s=%q", key, v)
+}
