@@ -2,12 +2,15 @@ package agent
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vpnc-go/vpnc-go/client"
 )
 
 // Bounds of what the agent remembers for diag: the newest lines and
@@ -44,6 +47,28 @@ type DiagResult struct {
 	// Events are the recent sessions' events, oldest first (at most 200;
 	// stats events are left out, Status has the last counters).
 	Events []TimedEvent `json:"events"`
+	// ServerTrust is the headend chain the current or last session
+	// checked, and the verdict; nil when no chain was received.
+	ServerTrust *ServerTrust `json:"server_trust,omitempty"`
+}
+
+// ServerTrust is client.ServerTrust on the wire: certificates in PEM.
+type ServerTrust struct {
+	Name     string    `json:"name"`
+	Time     time.Time `json:"time"`
+	Chain    []string  `json:"chain"`
+	Trusted  bool      `json:"trusted"`
+	ByPin    bool      `json:"by_pin,omitempty"`
+	Problems []string  `json:"problems,omitempty"`
+}
+
+// ServerTrustOf puts a client.ServerTrust on the wire.
+func ServerTrustOf(t client.ServerTrust) *ServerTrust {
+	w := &ServerTrust{Name: t.Name, Time: t.Time, Chain: []string{}, Trusted: t.Trusted, ByPin: t.ByPin, Problems: t.Problems}
+	for _, der := range t.Chain {
+		w.Chain = append(w.Chain, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	}
+	return w
 }
 
 // recent is the bounded memory behind diag.

@@ -67,6 +67,10 @@ func TestDiagAfterSession(t *testing.T) {
 	if !debug || !info {
 		t.Fatalf("log lacks debug or info lines: %+v", d.Log)
 	}
+	tr := d.ServerTrust
+	if tr == nil || !tr.Trusted || len(tr.Chain) == 0 || !strings.HasPrefix(tr.Chain[0], "-----BEGIN CERTIFICATE-----") {
+		t.Fatalf("server trust %+v", tr)
+	}
 	b, _ := json.Marshal(d)
 	if strings.Contains(string(b), testPassword) {
 		t.Fatalf("the password is in the diag reply")

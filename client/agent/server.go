@@ -45,7 +45,8 @@ type Server struct {
 	conns     map[*conn]struct{}
 	listeners []net.Listener
 	closed    bool
-	recent    recent // the log and events diag returns
+	recent    recent              // the log and events diag returns
+	lastTrust *client.ServerTrust // of the last session, once it ended
 }
 
 // session is the running client.Session and what the agent knows of it.
@@ -269,8 +270,7 @@ func (s *Server) dispatch(c *conn, r *Request) {
 			Rights: []string{"connect", "disconnect", "watch", "diag"},
 		}})
 	case CmdDiag:
-		lines, events := s.recent.snapshot()
-		c.send(Message{Type: TypeReply, ID: r.ID, Diag: &DiagResult{Status: s.status(), Log: lines, Events: events}})
+		c.send(Message{Type: TypeReply, ID: r.ID, Diag: s.diag()})
 	case CmdHosts:
 		c.send(Message{Type: TypeReply, ID: r.ID, Hosts: s.cfg.Policy.hosts()})
 	case CmdStatus:
@@ -289,6 +289,30 @@ func (s *Server) dispatch(c *conn, r *Request) {
 	case CmdDisconnect:
 		s.disconnect(c, r)
 	}
+}
+
+// diag is the reply to diag: status, recent log and events, and the
+// headend chain of the current or last session.
+func (s *Server) diag() *DiagResult {
+	lines, events := s.recent.snapshot()
+	s.mu.Lock()
+	st := s.statusLocked()
+	var cs *client.Session
+	if s.sess != nil {
+		cs = s.sess.cs
+	}
+	last := s.lastTrust
+	s.mu.Unlock()
+	d := &DiagResult{Status: st, Log: lines, Events: events}
+	if cs != nil {
+		if t, ok := cs.ServerTrust(); ok {
+			last = &t
+		}
+	}
+	if last != nil {
+		d.ServerTrust = ServerTrustOf(*last)
+	}
+	return d
 }
 
 func (s *Server) status() *Status {
@@ -368,6 +392,9 @@ func (s *Server) run(sess *session) {
 		err := <-runErr
 		s.mu.Lock()
 		s.sess = nil
+		if t, ok := sess.cs.ServerTrust(); ok {
+			s.lastTrust = &t
+		}
 		if err != nil {
 			s.lastError = err.Error()
 		}
