@@ -16,6 +16,9 @@ import (
 	"github.com/vpnc-go/vpnc-go/profile"
 )
 
+// agentPart names what the agent gives, in the manifest's Missing.
+const agentPart = "agent (status, log, events, headend certificate chain)"
+
 // maxProfile bounds a profile copied into the bundle.
 const maxProfile = 1 << 20
 
@@ -54,12 +57,12 @@ func (c *collector) collect(ctx context.Context) {
 // agent collects the agent's status, log, events and headend chain.
 func (c *collector) agent(ctx context.Context) *agent.DiagResult {
 	if c.src.Agent == nil {
-		c.missing = append(c.missing, Missing{"agent status, log and events; headend certificate chain", "no agent to ask"})
+		c.missing = append(c.missing, Missing{agentPart, "no agent to ask"})
 		return nil
 	}
 	d, err := c.src.Agent(ctx)
 	if err != nil {
-		c.miss("agent status, log and events; headend certificate chain", err)
+		c.miss(agentPart, err)
 		return nil
 	}
 	if st := d.Status; st != nil {
@@ -297,7 +300,7 @@ func (c *collector) network(ctx context.Context) {
 			b.WriteString("\n")
 		}
 		if len(failed) == len(cmd.argv) && !output {
-			c.missing = append(c.missing, Missing{cmd.what, strings.Join(failed, "; ")})
+			c.missing = append(c.missing, Missing{cmd.file + " (" + cmd.what + ")", strings.Join(failed, "; ")})
 			continue
 		}
 		c.add(cmd.file, cmd.what, b.String())

@@ -160,7 +160,8 @@ func (m *Manifest) Summary() string {
 	if len(m.Missing) > 0 {
 		var ws []string
 		for _, x := range m.Missing {
-			ws = append(ws, x.What)
+			w, _, _ := strings.Cut(x.What, " (")
+			ws = append(ws, w)
 		}
 		s += "; not collected: " + strings.Join(ws, ", ")
 	}
