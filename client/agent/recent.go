@@ -71,20 +71,21 @@ func ServerTrustOf(t client.ServerTrust) *ServerTrust {
 	return w
 }
 
-// recent is the bounded memory behind diag.
-type recent struct {
+// Recent is the bounded memory behind diag: the newest log lines and
+// session events. The zero value is ready to use.
+type Recent struct {
 	mu     sync.Mutex
 	lines  []LogLine
 	events []TimedEvent
 }
 
-func (r *recent) addLine(l LogLine) {
+func (r *Recent) addLine(l LogLine) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lines = appendBounded(r.lines, l, recentLines)
 }
 
-func (r *recent) addEvent(e Event, at time.Time) {
+func (r *Recent) addEvent(e Event, at time.Time) {
 	if e.Kind == KindStats {
 		return
 	}
@@ -93,7 +94,7 @@ func (r *recent) addEvent(e Event, at time.Time) {
 	r.events = appendBounded(r.events, TimedEvent{Time: at.UTC(), Event: e}, recentEvents)
 }
 
-func (r *recent) snapshot() ([]LogLine, []TimedEvent) {
+func (r *Recent) snapshot() ([]LogLine, []TimedEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]LogLine{}, r.lines...), append([]TimedEvent{}, r.events...)
@@ -108,11 +109,17 @@ func appendBounded[T any](s []T, v T, max int) []T {
 	return append(s, v)
 }
 
-// recentHandler passes records to the agent's own handler and keeps a
-// copy of each, at every level, in the ring.
+// Handler returns a handler that passes records to next and keeps a copy
+// of each, at every level, in r. Values of attributes named like a
+// password, secret, token, cookie, answer or key are not kept.
+func (r *Recent) Handler(next slog.Handler) slog.Handler {
+	return &recentHandler{next: next, ring: r}
+}
+
+// recentHandler is Recent.Handler's.
 type recentHandler struct {
 	next   slog.Handler
-	ring   *recent
+	ring   *Recent
 	prefix string // attributes and groups of With*, rendered
 	group  string
 }

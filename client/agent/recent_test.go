@@ -78,7 +78,7 @@ func TestDiagAfterSession(t *testing.T) {
 }
 
 func TestRecentBounds(t *testing.T) {
-	var r recent
+	var r Recent
 	now := time.Unix(0, 0)
 	for i := range recentLines + 10 {
 		r.addLine(LogLine{Text: fmt.Sprint(i)})
@@ -97,8 +97,8 @@ func TestRecentBounds(t *testing.T) {
 }
 
 func TestRecentHandlerRemovesSecretAttrs(t *testing.T) {
-	var r recent
-	log := slog.New(&recentHandler{next: slog.DiscardHandler, ring: &r}).With("user", "alice").WithGroup("g")
+	var r Recent
+	log := slog.New(r.Handler(slog.DiscardHandler)).With("user", "alice").WithGroup("g")
 	log.Info("login", "password", "hunter2", "session_token", "tok", "n", 3)
 	lines, _ := r.snapshot()
 	if len(lines) != 1 {

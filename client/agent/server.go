@@ -27,6 +27,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Build names the agent's version in hello replies.
 	Build string
+	// Recent keeps the log lines and events diag returns. When set,
+	// Logger is expected to feed it (Recent.Handler), so that lines of
+	// the agent's other parts (netcfg) are in it too; nil: the server
+	// keeps one, fed by Logger.
+	Recent *Recent
 }
 
 // Server is the agent: it holds at most one session and serves the
@@ -45,7 +50,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 	listeners []net.Listener
 	closed    bool
-	recent    recent              // the log and events diag returns
+	recent    *Recent             // the log and events diag returns
 	lastTrust *client.ServerTrust // of the last session, once it ended
 }
 
@@ -93,8 +98,11 @@ func NewServer(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
-	s.log = slog.New(&recentHandler{next: log.Handler(), ring: &s.recent})
+	s := &Server{cfg: cfg, log: log, recent: cfg.Recent, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
+	if s.recent == nil {
+		s.recent = &Recent{}
+		s.log = slog.New(s.recent.Handler(log.Handler()))
+	}
 	return s, nil
 }
 

@@ -117,10 +117,12 @@ func (c *collector) trust(t *agent.ServerTrust) {
 		fmt.Fprintf(&b, "  subject: %s\n  issuer: %s\n  serial: %s\n  valid: %s to %s\n  DNS names: %s\n  IP addresses: %v\n  key: %s, pin-sha256:%s\n  signature: %s\n",
 			cert.Subject, cert.Issuer, cert.SerialNumber, cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339),
 			strings.Join(cert.DNSNames, ", "), cert.IPAddresses, cert.PublicKeyAlgorithm, base64.StdEncoding.EncodeToString(sum[:]), cert.SignatureAlgorithm)
-		for _, n := range cert.DNSNames {
-			c.ids.add("headend", n)
+		if i == 0 { // the headend's own names; a CA's are not identities
+			for _, n := range cert.DNSNames {
+				c.ids.add("headend", n)
+			}
+			c.ids.add("headend", cert.Subject.CommonName)
 		}
-		c.ids.add("headend", cert.Subject.CommonName)
 	}
 	c.add("headend/trust.txt", "the headend's certificate chain as received (public parts) and the trust decision", b.String())
 	if c.opt.RedactIdentities {

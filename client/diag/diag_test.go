@@ -395,6 +395,8 @@ func TestScrub(t *testing.T) {
 		{"/usr/share/doc/vpnc-go/examples/this/is/a/long/path/without/any/digits/in/it/at/all/so/it/stays/as/it/is", "/usr/share/doc/vpnc-go/examples/this/is/a/long/path/without/any/digits/in/it/at/all/so/it/stays/as/it/is"},
 		{"vcs.revision=0123456789abcdef0123456789abcdef01234567", "vcs.revision=0123456789abcdef0123456789abcdef01234567"},
 		{"a\n0123456789abcdef,0123456789abcdef\nb", "a\n[key material removed]\nb"},
+		{"IKE SA 7aeab06f7456f024/eb14e318a216824b: NAT detected", "IKE SA 7aeab06f7456f024/eb14e318a216824b: NAT detected"},
+		{"SK_ei=00112233445566778899aabbccddeeff", "SK_ei=[removed]"},
 		{"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n", "[private key removed]"},
 	} {
 		if got, _ := scrub(c.in); got != c.want {

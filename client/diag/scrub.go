@@ -15,16 +15,15 @@ var (
 	// base64Run is encoded binary (a PKCS#12 file, a key) outside a
 	// certificate block: nothing a diagnosis needs is that long.
 	base64Run = regexp.MustCompile(`[A-Za-z0-9+/]{100,}={0,2}`)
-	// hexRun is one key of a key log line (Wireshark's IKEv2 and ESP
-	// decryption tables): 16 or more hex digits.
-	hexRun = regexp.MustCompile(`(?i)\b(?:0x)?[0-9a-f]{16,}\b`)
-	// espLine is a line of Wireshark's ESP SA table, whatever its keys
-	// look like; keyHex, a hex value of 128 bits or more written as 0x...
-	espLine = regexp.MustCompile(`"IPv[46]"\s*,\s*"`)
-	keyHex  = regexp.MustCompile(`(?i)\b0x[0-9a-f]{32,}\b`)
+	// keyLog finds lines of Wireshark's IKEv2 and ESP decryption tables
+	// (the key log): two hex values joined by a comma (SPIi,SPIr,SK_ei,
+	// ...), an ESP SA line ("IPv4","src","dst",...), or a 0x value of
+	// 128 bits or more. SPIs alone ("IKE SA 7aeab06f.../eb14e318...")
+	// are kept: they are on the wire, and say which SA a line is about.
+	keyLog = regexp.MustCompile(`(?i)\b(?:0x)?[0-9a-f]{16,}\s*,\s*(?:0x)?[0-9a-f]{16,}\b|"IPv[46]"\s*,\s*"|\b0x[0-9a-f]{32,}\b`)
 	// secretField is a field whose value is a secret, as key=value,
 	// key: value or "key":"value".
-	secretField = regexp.MustCompile(`(?i)([\w.-]*(?:password|passwd|passphrase|secret|token|cookie)[\w.-]*"?\s*[=:]\s*)("(?:[^"\\]|\\.)*"|[^\s,;}\]]+)`)
+	secretField = regexp.MustCompile(`(?i)([\w.-]*(?:password|passwd|passphrase|secret|token|cookie|sk_[a-z]{1,2})[\w.-]*"?\s*[=:]\s*)("(?:[^"\\]|\\.)*"|[^\s,;}\]]+)`)
 )
 
 // scrub removes what may be secret from one text file and says what it
@@ -59,7 +58,7 @@ func scrubOutside(s string, counts *[4]int) string {
 	})
 	lines := strings.SplitAfter(s, "\n")
 	for i, l := range lines {
-		if len(hexRun.FindAllStringIndex(l, 2)) >= 2 || espLine.MatchString(l) || keyHex.MatchString(l) {
+		if keyLog.MatchString(l) {
 			counts[2]++
 			lines[i] = "[key material removed]"
 			if strings.HasSuffix(l, "\n") {
