@@ -55,14 +55,13 @@ const profileXML = `<?xml version="1.0" encoding="UTF-8"?>
 
 // seed is a machine with secrets in every place one might leak from.
 type seed struct {
-	dir          string
-	keyPEM       string
-	p12          []byte
-	keyLogLines  []string
-	certPEM      string
-	read         []string // paths the collector read
-	agentErr     error
-	redactNotice bool
+	dir         string
+	keyPEM      string
+	p12         []byte
+	keyLogLines []string
+	certPEM     string
+	read        []string // paths the collector read
+	agentErr    error
 }
 
 func newSeed(t *testing.T) *seed {
