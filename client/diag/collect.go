@@ -149,7 +149,7 @@ func (c *collector) profiles() {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("Profiles in effect (files in precedence order: explicit, managed, user; pushed profiles are managed)\n\n")
+	b.WriteString("Profiles in effect, in precedence order (explicit: --profile; system: managed folders; pushed: by a headend; user: the user's folder)\n\n")
 	for _, f := range cat.Files {
 		fmt.Fprintf(&b, "%-8s %s used=%v\n", f.Class, f.Path, f.Used)
 		for _, p := range f.Problems {
