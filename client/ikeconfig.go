@@ -89,7 +89,12 @@ func (s *Session) verifier(host string) (ikev2.PeerVerifier, error) {
 	trust.Pins = o.Pins
 	return func(chain [][]byte) (*x509.Certificate, error) {
 		trust.Now = time.Now()
-		return certs.VerifyServer(chain, trust)
+		v, err := certs.Verify(chain, trust)
+		s.recordTrust(name, trust.Now, chain, v, err)
+		if err != nil {
+			return nil, err
+		}
+		return v.Leaf, nil
 	}, nil
 }
 

@@ -41,6 +41,7 @@ type Session struct {
 
 	mu    sync.Mutex
 	login struct{ user, password string } // of the last successful login
+	trust *ServerTrust                    // the last headend chain checked
 }
 
 type datagram struct {

@@ -118,6 +118,19 @@ func (c *Conn) Subscribe(ctx context.Context) (*Status, error) {
 	return c.statusCall(ctx, Request{Cmd: CmdSubscribe})
 }
 
+// Diag returns the agent's status, recent log and events. An agent that
+// predates the command says so in an *Error with Code CodeBadRequest.
+func (c *Conn) Diag(ctx context.Context) (*DiagResult, error) {
+	m, err := c.call(ctx, Request{Cmd: CmdDiag})
+	if err != nil {
+		return nil, err
+	}
+	if m.Diag == nil {
+		return nil, errors.New("agent: diag reply without a result")
+	}
+	return m.Diag, nil
+}
+
 func (c *Conn) statusCall(ctx context.Context, r Request) (*Status, error) {
 	m, err := c.call(ctx, r)
 	if err != nil {

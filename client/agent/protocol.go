@@ -28,6 +28,9 @@ const (
 	CmdDisconnect = "disconnect"
 	CmdStatus     = "status"
 	CmdSubscribe  = "subscribe"
+	// CmdDiag returns the agent's recent log and events (added within
+	// version 1: an older agent answers bad_request).
+	CmdDiag = "diag"
 )
 
 // Request is one line from a front end. ID is chosen by the front end and
@@ -95,6 +98,7 @@ type Message struct {
 	Hello  *HelloResult `json:"hello,omitempty"`
 	Hosts  *HostsResult `json:"hosts,omitempty"`
 	Status *Status      `json:"status,omitempty"`
+	Diag   *DiagResult  `json:"diag,omitempty"`
 	Event  *Event       `json:"event,omitempty"`
 }
 
@@ -137,7 +141,7 @@ type HelloResult struct {
 	UID     int    `json:"uid"`
 	PID     int    `json:"pid"`
 	// Rights lists what the caller may do: "connect", "disconnect",
-	// "watch" (every caller allowed in has all three today).
+	// "watch", "diag" (every caller allowed in has them all today).
 	Rights []string `json:"rights"`
 }
 
@@ -229,7 +233,7 @@ func (r *Request) check() error {
 		if r.Connect == nil || strings.TrimSpace(r.Connect.Host) == "" {
 			return bad("no host")
 		}
-	case CmdHosts, CmdAnswer, CmdDisconnect, CmdStatus, CmdSubscribe:
+	case CmdHosts, CmdAnswer, CmdDisconnect, CmdStatus, CmdSubscribe, CmdDiag:
 	case "":
 		return &Error{CodeBadRequest, "no cmd"}
 	default:

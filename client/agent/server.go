@@ -27,6 +27,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Build names the agent's version in hello replies.
 	Build string
+	// Recent keeps the log lines and events diag returns. When set,
+	// Logger is expected to feed it (Recent.Handler), so that lines of
+	// the agent's other parts (netcfg) are in it too; nil: the server
+	// keeps one, fed by Logger.
+	Recent *Recent
 }
 
 // Server is the agent: it holds at most one session and serves the
@@ -45,6 +50,8 @@ type Server struct {
 	conns     map[*conn]struct{}
 	listeners []net.Listener
 	closed    bool
+	recent    *Recent             // the log and events diag returns
+	lastTrust *client.ServerTrust // of the last session, once it ended
 }
 
 // session is the running client.Session and what the agent knows of it.
@@ -91,7 +98,12 @@ func NewServer(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}, nil
+	s := &Server{cfg: cfg, log: log, recent: cfg.Recent, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}}
+	if s.recent == nil {
+		s.recent = &Recent{}
+		s.log = slog.New(s.recent.Handler(log.Handler()))
+	}
+	return s, nil
 }
 
 // Serve accepts front ends on l until Shutdown; it returns nil then.
@@ -263,8 +275,10 @@ func (s *Server) dispatch(c *conn, r *Request) {
 		c.hello = true
 		c.send(Message{Type: TypeReply, ID: r.ID, Hello: &HelloResult{
 			Version: Version, Agent: s.cfg.Build, UID: c.peer.UID, PID: c.peer.PID,
-			Rights: []string{"connect", "disconnect", "watch"},
+			Rights: []string{"connect", "disconnect", "watch", "diag"},
 		}})
+	case CmdDiag:
+		c.send(Message{Type: TypeReply, ID: r.ID, Diag: s.diag()})
 	case CmdHosts:
 		c.send(Message{Type: TypeReply, ID: r.ID, Hosts: s.cfg.Policy.hosts()})
 	case CmdStatus:
@@ -283,6 +297,30 @@ func (s *Server) dispatch(c *conn, r *Request) {
 	case CmdDisconnect:
 		s.disconnect(c, r)
 	}
+}
+
+// diag is the reply to diag: status, recent log and events, and the
+// headend chain of the current or last session.
+func (s *Server) diag() *DiagResult {
+	lines, events := s.recent.snapshot()
+	s.mu.Lock()
+	st := s.statusLocked()
+	var cs *client.Session
+	if s.sess != nil {
+		cs = s.sess.cs
+	}
+	last := s.lastTrust
+	s.mu.Unlock()
+	d := &DiagResult{Status: st, Log: lines, Events: events}
+	if cs != nil {
+		if t, ok := cs.ServerTrust(); ok {
+			last = &t
+		}
+	}
+	if last != nil {
+		d.ServerTrust = ServerTrustOf(*last)
+	}
+	return d
 }
 
 func (s *Server) status() *Status {
@@ -362,6 +400,9 @@ func (s *Server) run(sess *session) {
 		err := <-runErr
 		s.mu.Lock()
 		s.sess = nil
+		if t, ok := sess.cs.ServerTrust(); ok {
+			s.lastTrust = &t
+		}
 		if err != nil {
 			s.lastError = err.Error()
 		}
@@ -382,6 +423,7 @@ func errString(err error) string {
 // subscriber.
 func (s *Server) publish(sess *session, e client.Event) {
 	w := EventOf(e)
+	s.recent.addEvent(w, time.Now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := &sess.status

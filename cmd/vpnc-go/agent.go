@@ -62,7 +62,9 @@ func runAgent(cmd *cobra.Command, f *agentFlags) error {
 	if f.verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	// Every part's lines go to stderr and to the ring diag reads.
+	recent := &agent.Recent{}
+	logger := slog.New(recent.Handler(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})))
 	dnsMode, err := netcfg.ParseDNSMode(f.dnsMode)
 	if err != nil {
 		return err
@@ -101,6 +103,7 @@ func runAgent(cmd *cobra.Command, f *agentFlags) error {
 		Authorize: agent.GroupAccess(f.group),
 		Logger:    logger,
 		Build:     versionString(),
+		Recent:    recent,
 	})
 	if err != nil {
 		return err

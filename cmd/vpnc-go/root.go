@@ -24,6 +24,7 @@ IOS) that speaks the AnyConnect EAP method, and for standards headends
 	root.AddCommand(newForgetCmd())
 	root.AddCommand(newProbeCmd())
 	root.AddCommand(newAgentCmd(), newStatusCmd(), newDisconnectCmd())
+	root.AddCommand(newDiagCmd())
 	root.AddCommand(newGenManCmd())
 	return root
 }
