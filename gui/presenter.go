@@ -1,0 +1,225 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/client"
+	"github.com/vpnc-go/vpnc-go/client/agent"
+)
+
+// Agent is what the presenter asks of the agent; *agent.Conn is one.
+type Agent interface {
+	Hosts(context.Context) (*agent.HostsResult, error)
+	Subscribe(context.Context) (*agent.Status, error)
+	Connect(context.Context, agent.ConnectRequest) (*agent.Status, error)
+	Answer(context.Context, client.FormAnswer) error
+	Disconnect(context.Context) (*agent.Status, error)
+	Events() <-chan client.Event
+	Err() error
+	Close() error
+}
+
+// DialAgent connects to the agent at a socket.
+func DialAgent(socket string) func(context.Context) (Agent, error) {
+	return func(ctx context.Context) (Agent, error) {
+		c, err := agent.Dial(ctx, socket)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// Presenter runs the model against the agent: it feeds the model the
+// agent's replies and events, and carries out what the user asks. Every
+// change of the view is passed to OnChange (from the presenter's
+// goroutines: the window hands it to its UI thread).
+type Presenter struct {
+	Socket   string
+	User     string // the desktop user, for the command that lets them in
+	Dial     func(context.Context) (Agent, error)
+	OnChange func(View)
+
+	mu    sync.Mutex
+	m     *Model
+	conn  Agent
+	epoch int // counts agent connections: a stale reader stops publishing
+}
+
+// NewPresenter makes a presenter for the agent at socket.
+func NewPresenter(socket, user string, onChange func(View)) *Presenter {
+	return &Presenter{Socket: socket, User: user, Dial: DialAgent(socket), OnChange: onChange, m: NewModel()}
+}
+
+// View returns the current view state.
+func (p *Presenter) View() View {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m.View()
+}
+
+// update changes the model and publishes the view.
+func (p *Presenter) update(f func(*Model)) {
+	p.mu.Lock()
+	f(p.m)
+	v := p.m.View()
+	p.mu.Unlock()
+	if p.OnChange != nil {
+		p.OnChange(v)
+	}
+}
+
+// Attach connects to the agent, lists its hosts and follows its session.
+// On failure the view explains it; Attach again (Retry) tries anew.
+func (p *Presenter) Attach(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := p.Dial(ctx)
+	if err == nil {
+		err = p.start(ctx, c)
+		if err != nil {
+			c.Close()
+		}
+	}
+	if err != nil {
+		p.update(func(m *Model) { m.AgentLost(err, p.Socket, p.User) })
+	}
+	return err
+}
+
+func (p *Presenter) start(ctx context.Context, c Agent) error {
+	hosts, err := c.Hosts(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := c.Subscribe(ctx)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if p.conn != nil {
+		p.conn.Close()
+	}
+	p.conn = c
+	p.epoch++
+	epoch := p.epoch
+	p.mu.Unlock()
+	p.update(func(m *Model) { m.SetHosts(hosts); m.Start(st) })
+	go p.follow(c, epoch)
+	return nil
+}
+
+// follow applies the events until the agent connection ends.
+func (p *Presenter) follow(c Agent, epoch int) {
+	for e := range c.Events() {
+		p.update(func(m *Model) { m.Apply(e) })
+	}
+	err := c.Err()
+	if err == nil {
+		err = errors.New("the connection to the agent ended")
+	}
+	p.mu.Lock()
+	current := p.epoch == epoch
+	if current {
+		p.conn = nil
+	}
+	p.mu.Unlock()
+	if current {
+		p.update(func(m *Model) { m.AgentLost(err, p.Socket, p.User) })
+	}
+}
+
+func (p *Presenter) agent() (Agent, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		return nil, errors.New("not connected to the agent")
+	}
+	return p.conn, nil
+}
+
+// Connect asks the agent for a session to host (a managed host's name, or
+// a typed address). It returns once the agent accepted or refused.
+func (p *Presenter) Connect(ctx context.Context, host, user string) error {
+	c, err := p.agent()
+	if err != nil {
+		return err
+	}
+	p.update(func(m *Model) { m.Connecting(host) })
+	if _, err := c.Connect(ctx, agent.ConnectRequest{Host: host, User: user}); err != nil {
+		p.update(func(m *Model) { m.ConnectFailed(err) })
+		return err
+	}
+	return nil
+}
+
+// Answer sends the form's answer. A refused answer (a required field
+// empty) leaves the form open with the agent's reason as its error.
+func (p *Presenter) Answer(ctx context.Context, a client.FormAnswer) error {
+	c, err := p.agent()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	asked := p.m.v.Form
+	p.mu.Unlock()
+	err = c.Answer(ctx, a)
+	var ae *agent.Error
+	if errors.As(err, &ae) && ae.Code == agent.CodeAnswer {
+		p.update(func(m *Model) {
+			if m.v.Form != nil {
+				f := *m.v.Form
+				f.Error = ae.Message
+				m.v.Form = &f
+			}
+		})
+		return err
+	}
+	if err == nil {
+		p.update(func(m *Model) {
+			if m.v.Phase == PhaseForm && m.v.Form == asked { // no newer form came meanwhile
+				m.v.Form = nil
+				m.set(PhaseConnecting, LightBusy, "Authenticating with "+m.v.Host)
+			}
+		})
+	}
+	return err
+}
+
+// Cancel ends an attempt (a form's Cancel) or the session (Disconnect,
+// the banner's Disconnect).
+func (p *Presenter) Cancel(ctx context.Context) error {
+	c, err := p.agent()
+	if err != nil {
+		return err
+	}
+	p.update(func(m *Model) {
+		m.v.Form, m.v.Banner = nil, ""
+		m.set(PhaseDisconnecting, LightBusy, "Disconnecting from "+m.v.Host)
+	})
+	_, err = c.Disconnect(ctx)
+	var ae *agent.Error
+	if errors.As(err, &ae) && ae.Code == agent.CodeNoSession {
+		p.update(func(m *Model) { m.idle() })
+		return nil
+	}
+	return err
+}
+
+// AcceptBanner records Accept on the banner.
+func (p *Presenter) AcceptBanner() { p.update(func(m *Model) { m.BannerAccepted() }) }
+
+// Close ends the connection to the agent (its session stays up).
+func (p *Presenter) Close() {
+	p.mu.Lock()
+	c := p.conn
+	p.conn = nil
+	p.epoch++
+	p.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}

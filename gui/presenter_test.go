@@ -1,0 +1,154 @@
+package gui
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpnc-go/vpnc-go/client"
+)
+
+// views collects a presenter's published views.
+type views chan View
+
+func (vs views) publish(v View) { vs <- v }
+
+// wait reads views until want accepts one; the time limit only keeps a
+// broken test from hanging.
+func (vs views) wait(t *testing.T, what string, want func(View) bool) View {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	var last View
+	for {
+		select {
+		case v := <-vs:
+			if want(v) {
+				return v
+			}
+			last = v
+		case <-timeout:
+			t.Fatalf("no view with %s; the last: %+v", what, last)
+		}
+	}
+}
+
+func phase(p Phase) func(View) bool { return func(v View) bool { return v.Phase == p } }
+
+func newTestPresenter(t *testing.T, socket string) (*Presenter, views) {
+	vs := make(views, 256)
+	p := NewPresenter(socket, "alice", vs.publish)
+	t.Cleanup(p.Close)
+	return p, vs
+}
+
+func TestPresenterSession(t *testing.T) {
+	ctx := context.Background()
+	p, vs := newTestPresenter(t, startAgent(t))
+	if err := p.Attach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v := vs.wait(t, "idle", phase(PhaseIdle))
+	if !v.ManualAllowed || !v.CanConnect() || v.Line != "Disconnected" || v.Light != LightOff {
+		t.Fatalf("idle view: %+v", v)
+	}
+
+	if err := p.Connect(ctx, headendName, testUser); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "the login form", phase(PhaseForm))
+	if v.Form.Field("password") == nil || v.Form.Error != "" || !v.CanDisconnect() || v.Light != LightBusy {
+		t.Fatalf("first form: %+v %+v", v, v.Form)
+	}
+	if v.Line != "Authenticating with "+headendName {
+		t.Errorf("line %q", v.Line)
+	}
+	// A wrong password: the form comes again with the headend's reason.
+	if err := p.Answer(ctx, client.FormAnswer{"username": testUser, "password": "wrong"}); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "the form again, with an error", func(v View) bool { return v.Phase == PhaseForm && v.Form.Error != "" })
+	if err := p.Answer(ctx, client.FormAnswer{"username": testUser, "password": testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "the banner", phase(PhaseBanner))
+	if v.Banner != testBanner || v.Settings == nil || v.Light != LightBusy {
+		t.Fatalf("banner view: %+v", v)
+	}
+	p.AcceptBanner()
+	v = vs.wait(t, "connected", phase(PhaseConnected))
+	if v.Line != "Connected to "+headendName || v.Light != LightUp || v.Settings.Address4.String() != "10.2.2.10/24" || v.Banner != "" {
+		t.Fatalf("connected view: %+v", v)
+	}
+
+	// A second window finds the session up, with no banner to accept.
+	p2, vs2 := newTestPresenter(t, p.Socket)
+	if err := p2.Attach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v2 := vs2.wait(t, "the running session", phase(PhaseConnected))
+	if v2.Host != headendName || v2.Settings == nil || v2.Settings.DNS[0].String() != "198.51.100.53" {
+		t.Fatalf("second window: %+v", v2)
+	}
+
+	if err := p.Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "disconnected", phase(PhaseIdle))
+	if v.Line != "Disconnected" || v.Light != LightOff || v.Settings != nil || v.Error != "" {
+		t.Fatalf("after Disconnect: %+v", v)
+	}
+	vs2.wait(t, "disconnected in the second window", phase(PhaseIdle))
+}
+
+func TestPresenterCancelForm(t *testing.T) {
+	ctx := context.Background()
+	p, vs := newTestPresenter(t, startAgent(t))
+	if err := p.Attach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Connect(ctx, headendName, ""); err != nil {
+		t.Fatal(err)
+	}
+	vs.wait(t, "the login form", phase(PhaseForm))
+	if err := p.Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v := vs.wait(t, "idle", phase(PhaseIdle))
+	if v.Form != nil || v.CanDisconnect() || !v.CanConnect() {
+		t.Fatalf("after Cancel: %+v", v)
+	}
+}
+
+func TestPresenterRefusedHost(t *testing.T) {
+	ctx := context.Background()
+	p, vs := newTestPresenter(t, startAgent(t))
+	if err := p.Attach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The headend's name does not resolve: the session fails.
+	if err := p.Connect(ctx, "nowhere.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	v := vs.wait(t, "the failure", func(v View) bool { return v.Phase == PhaseIdle && v.Error != "" })
+	if v.Light != LightError || !strings.HasPrefix(v.Line, "Disconnected: ") || !strings.Contains(v.ErrorDetail, "nowhere.example") {
+		t.Fatalf("failed view: %+v", v)
+	}
+}
+
+func TestPresenterNoAgent(t *testing.T) {
+	socket := filepath.Join(t.TempDir(), "agent.sock")
+	p, vs := newTestPresenter(t, socket)
+	if err := p.Attach(context.Background()); err == nil {
+		t.Fatal("Attach without an agent succeeded")
+	}
+	v := vs.wait(t, "no agent", phase(PhaseNoAgent))
+	if v.Problem == nil || v.Problem.Title != "The vpnc-go agent is not running" ||
+		v.Problem.Command != "sudo systemctl enable --now vpnc-go-agent" || !strings.Contains(v.Problem.Text, socket) {
+		t.Fatalf("no-agent view: %+v %+v", v, v.Problem)
+	}
+	if v.CanConnect() || v.Light != LightError {
+		t.Fatalf("no-agent view allows connecting: %+v", v)
+	}
+}
