@@ -2,7 +2,6 @@ package gui
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 	"syscall"
@@ -49,6 +48,7 @@ type Problem struct {
 	Title   string
 	Text    string
 	Command string // the exact command that fixes it
+	Detail  string // the error as the system said it
 }
 
 // View is everything the window renders; widgets only draw it.
@@ -93,11 +93,12 @@ type Model struct {
 	v       View
 	started bool // this window started the session: it shows the banner
 	shown   bool // the banner was answered for this session
+	now     func() time.Time
 }
 
 // NewModel starts with no agent.
 func NewModel() *Model {
-	m := &Model{}
+	m := &Model{now: time.Now}
 	m.v.Phase, m.v.Light, m.v.Line = PhaseNoAgent, LightError, "Not connected to the vpnc-go agent"
 	return m
 }
@@ -190,7 +191,7 @@ func (m *Model) Apply(e client.Event) {
 		s := e.Settings
 		m.v.Settings, m.v.Form = &s, nil
 		if m.v.Since.IsZero() {
-			m.v.Since = time.Now()
+			m.v.Since = m.now()
 		}
 		m.v.Error, m.v.ErrorDetail = "", ""
 		if m.started && !m.shown && s.Banner != "" {
@@ -299,12 +300,13 @@ func ProblemOf(err error, socket, user string) *Problem {
 		}
 		return &Problem{
 			Title:   "This user may not use the vpnc-go agent",
-			Text:    fmt.Sprintf("The agent serves root and the members of its group. Join the group vpnc-go, then log out and in again.\n(%v)", err),
+			Text:    "The agent serves root and the members of its group. Join the group vpnc-go, then log out and in again.",
 			Command: "sudo usermod -aG vpnc-go " + user,
+			Detail:  err.Error(),
 		}
 	}
 	if errors.As(err, &ae) && ae.Code == agent.CodeUnavailable {
-		return &Problem{Title: "The vpnc-go agent is shutting down", Text: "Start it again, then press Retry.", Command: "sudo systemctl start vpnc-go-agent"}
+		return &Problem{Title: "The vpnc-go agent is shutting down", Text: "Start it again, then press Retry.", Command: "sudo systemctl start vpnc-go-agent", Detail: err.Error()}
 	}
 	why := "It does not answer at " + socket + "."
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
@@ -312,7 +314,8 @@ func ProblemOf(err error, socket, user string) *Problem {
 	}
 	return &Problem{
 		Title:   "The vpnc-go agent is not running",
-		Text:    why + " Start the service, then press Retry.\n(" + err.Error() + ")",
+		Text:    why + " Start the service, then press Retry.",
 		Command: "sudo systemctl enable --now vpnc-go-agent",
+		Detail:  err.Error(),
 	}
 }

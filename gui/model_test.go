@@ -89,7 +89,7 @@ func TestModelBannerOnlyOnce(t *testing.T) {
 func TestProblemOf(t *testing.T) {
 	forbidden := &agent.Error{Code: agent.CodeForbidden, Message: `not allowed to use the vpnc-go agent: uid 1001 is neither root nor a member of group "vpnc-go"`}
 	p := ProblemOf(fmt.Errorf("dial: %w", forbidden), "/run/vpnc-go/agent.sock", "bob")
-	if p.Title != "This user may not use the vpnc-go agent" || p.Command != "sudo usermod -aG vpnc-go bob" || !strings.Contains(p.Text, "uid 1001") {
+	if p.Title != "This user may not use the vpnc-go agent" || p.Command != "sudo usermod -aG vpnc-go bob" || !strings.Contains(p.Detail, "uid 1001") {
 		t.Fatalf("forbidden: %+v", p)
 	}
 	p = ProblemOf(errors.New("dial unix /x: i/o timeout"), "/x", "bob")
