@@ -1,0 +1,115 @@
+//go:build cgo
+
+// Command vpnc-go-gui is the desktop window of vpnc-go: it drives the
+// vpnc-go agent (vpnc-go agent, the vpnc-go-agent service) through its
+// socket, as the user, like the CLI's connect does.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/vpnc-go/vpnc-go/client/agent"
+	"github.com/vpnc-go/vpnc-go/gui"
+)
+
+func main() {
+	socket := flag.String("socket", agent.DefaultSocket, "the agent's socket")
+	stateFile := flag.String("state-file", "", "write the window's state (phase and state line) to this file as JSON on every change, for tests and scripts")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: vpnc-go-gui [--socket PATH]\n\nThe vpnc-go desktop window; the vpnc-go agent runs the tunnel.\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+
+	a := app.NewWithID("io.github.vpnc-go.gui")
+	w := a.NewWindow("vpnc-go")
+	w.Resize(fyne.NewSize(480, 600))
+
+	var win *gui.Window
+	p := gui.NewPresenter(*socket, userName(), nil)
+	win = gui.NewWindow(w, p, time.Now)
+	p.OnChange = func(v gui.View) {
+		fyne.Do(func() { win.Render(v) })
+		if *stateFile != "" {
+			writeState(*stateFile, v)
+		}
+	}
+	defer p.Close()
+
+	go func() {
+		// Attach now, and again every few seconds while there is no
+		// agent: starting the service is enough, no restart of the window.
+		for {
+			if p.View().Phase == gui.PhaseNoAgent {
+				p.Attach(context.Background())
+			}
+			time.Sleep(5 * time.Second)
+		}
+	}()
+	go func() {
+		for range time.Tick(time.Second) {
+			fyne.Do(win.Tick)
+		}
+	}()
+	w.ShowAndRun()
+}
+
+func userName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// state is what --state-file holds.
+type state struct {
+	Phase   string `json:"phase"`
+	Line    string `json:"line"`
+	Host    string `json:"host,omitempty"`
+	Form    bool   `json:"form,omitempty"`
+	Banner  string `json:"banner,omitempty"`
+	Address string `json:"address,omitempty"`
+	Error   string `json:"error,omitempty"`
+	BytesIn uint64 `json:"bytes_in,omitempty"`
+}
+
+var phaseNames = map[gui.Phase]string{
+	gui.PhaseNoAgent: "no_agent", gui.PhaseIdle: "idle", gui.PhaseConnecting: "connecting", gui.PhaseForm: "form",
+	gui.PhaseBanner: "banner", gui.PhaseConnected: "connected", gui.PhaseReconnecting: "reconnecting", gui.PhaseDisconnecting: "disconnecting",
+}
+
+var stateMu sync.Mutex
+
+// writeState replaces the file at once (a reader never sees half of it).
+func writeState(path string, v gui.View) {
+	stateMu.Lock()
+	defer stateMu.Unlock()
+	s := state{Phase: phaseNames[v.Phase], Line: v.Line, Host: v.Host, Form: v.Form != nil, Banner: v.Banner, Error: v.ErrorDetail, BytesIn: v.Stats.BytesIn}
+	if v.Settings != nil && v.Settings.Address4.IsValid() {
+		s.Address = v.Settings.Address4.String()
+	}
+	b, _ := json.Marshal(s)
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "vpnc-go-gui: --state-file:", err)
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		fmt.Fprintln(os.Stderr, "vpnc-go-gui: --state-file:", err)
+	}
+}
