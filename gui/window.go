@@ -238,7 +238,7 @@ func (w *Window) problemBody(p *Problem) []fyne.CanvasObject {
 	cmd := widget.NewLabelWithStyle(p.Command, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	cmd.Selectable = true
 	copyCmd := widget.NewButtonWithIcon("Copy command", theme.ContentCopyIcon(), func() {
-		w.Win.Clipboard().SetContent(p.Command)
+		fyne.CurrentApp().Clipboard().SetContent(p.Command)
 	})
 	retry := widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() {
 		go w.actions.Attach(context.Background())
@@ -368,7 +368,7 @@ func (w *Window) detailsBody(v View) []fyne.CanvasObject {
 		grid.Add(value)
 	}
 	copyAll := widget.NewButtonWithIcon("Copy details", theme.ContentCopyIcon(), func() {
-		w.Win.Clipboard().SetContent(w.v.DetailsText(w.now()))
+		fyne.CurrentApp().Clipboard().SetContent(w.v.DetailsText(w.now()))
 	})
 	return []fyne.CanvasObject{grid, container.NewHBox(layout.NewSpacer(), copyAll)}
 }
