@@ -69,6 +69,9 @@ type View struct {
 	Stats    client.Stats
 	Since    time.Time // when the tunnel came up
 
+	SavePassword bool   // the form's "Save password" starts checked
+	KeyringNote  string // what the keyring did
+
 	Error       string // the last failure in plain words
 	ErrorDetail string // the agent's full text
 	Problem     *Problem
@@ -167,7 +170,7 @@ func (m *Model) Start(st *agent.Status) {
 
 // Connecting records that the user asked for host.
 func (m *Model) Connecting(host string) {
-	m.v.Host, m.v.Error, m.v.ErrorDetail = host, "", ""
+	m.v.Host, m.v.Error, m.v.ErrorDetail, m.v.KeyringNote = host, "", "", ""
 	m.v.Settings, m.v.Stats, m.v.Since = nil, client.Stats{}, time.Time{}
 	m.started, m.shown = true, false
 	m.set(PhaseConnecting, LightBusy, "Connecting to "+host)

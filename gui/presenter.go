@@ -3,11 +3,13 @@ package gui
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/client/agent"
+	"github.com/vpnc-go/vpnc-go/client/creds"
 )
 
 // Agent is what the presenter asks of the agent; *agent.Conn is one.
@@ -42,11 +44,26 @@ type Presenter struct {
 	User     string // the desktop user, for the command that lets them in
 	Dial     func(context.Context) (Agent, error)
 	OnChange func(View)
+	// Keyring turns on saved passwords (client/creds): a saved one is
+	// sent without asking, "Save password" stores the one that worked.
+	Keyring bool
 
 	mu    sync.Mutex
 	m     *Model
 	conn  Agent
 	epoch int // counts agent connections: a stale reader stops publishing
+	hosts *agent.HostsResult
+	login login
+}
+
+// login is what this window sent to log in, for the keyring.
+type login struct {
+	host           string
+	key            creds.Key
+	stored         string // the keyring's password, sent without asking
+	user, password string // what was sent last
+	save           bool
+	retried        bool // the stored password was refused and is asked for
 }
 
 // NewPresenter makes a presenter for the agent at socket.
@@ -104,6 +121,7 @@ func (p *Presenter) start(ctx context.Context, c Agent) error {
 		p.conn.Close()
 	}
 	p.conn = c
+	p.hosts = hosts
 	p.epoch++
 	epoch := p.epoch
 	p.mu.Unlock()
@@ -115,7 +133,18 @@ func (p *Presenter) start(ctx context.Context, c Agent) error {
 // follow applies the events until the agent connection ends.
 func (p *Presenter) follow(c Agent, epoch int) {
 	for e := range c.Events() {
-		p.update(func(m *Model) { m.Apply(e) })
+		p.update(func(m *Model) {
+			m.Apply(e)
+			if f, ok := e.(client.FormEvent); ok {
+				p.formAsked(m, f.Form)
+			}
+		})
+		switch e := e.(type) {
+		case client.ConnectedEvent:
+			p.saveLogin()
+		case client.DisconnectedEvent:
+			p.storedRefused(e.Err)
+		}
 	}
 	err := c.Err()
 	if err == nil {
@@ -144,27 +173,68 @@ func (p *Presenter) agent() (Agent, error) {
 // Connect asks the agent for a session to host (a managed host's name, or
 // a typed address). It returns once the agent accepted or refused.
 func (p *Presenter) Connect(ctx context.Context, host, user string) error {
+	return p.connect(ctx, host, user, false)
+}
+
+// connect sends the keyring's password unless ask (it was refused).
+func (p *Presenter) connect(ctx context.Context, host, user string, ask bool) error {
 	c, err := p.agent()
 	if err != nil {
 		return err
 	}
-	p.update(func(m *Model) { m.Connecting(host) })
-	if _, err := c.Connect(ctx, agent.ConnectRequest{Host: host, User: user}); err != nil {
+	req := agent.ConnectRequest{Host: host, User: user}
+	l := login{host: host, key: p.keyOf(host, user), retried: ask}
+	if p.Keyring && !ask {
+		if u, pw, err := creds.Load(l.key); err == nil {
+			req.User, req.Password, l.stored, l.save = u, pw, pw, true
+			l.key.User = u
+		}
+	}
+	if ask {
+		l.save = true // replace the refused one
+	}
+	l.user, l.password = req.User, req.Password
+	p.mu.Lock()
+	p.login = l
+	p.mu.Unlock()
+	p.update(func(m *Model) {
+		m.Connecting(host)
+		m.v.SavePassword = l.save
+		if ask {
+			m.v.KeyringNote = "The password saved in the keyring was refused: enter it again."
+		}
+	})
+	if _, err := c.Connect(ctx, req); err != nil {
 		p.update(func(m *Model) { m.ConnectFailed(err) })
 		return err
 	}
 	return nil
 }
 
-// Answer sends the form's answer. A refused answer (a required field
+// Answer sends the form's answer; save asks to store its password in the
+// keyring once the tunnel is up. A refused answer (a required field
 // empty) leaves the form open with the agent's reason as its error.
-func (p *Presenter) Answer(ctx context.Context, a client.FormAnswer) error {
+func (p *Presenter) Answer(ctx context.Context, a client.FormAnswer, save bool) error {
 	c, err := p.agent()
 	if err != nil {
 		return err
 	}
 	p.mu.Lock()
 	asked := p.m.v.Form
+	if asked != nil {
+		for _, f := range asked.Fields {
+			v, ok := a[f.Name]
+			switch {
+			case !ok:
+			case f.Kind == client.FieldPassword:
+				p.login.password = v
+			case f.Name == "username" && v != "":
+				p.login.user = v
+			}
+		}
+	}
+	p.login.save = save
+	p.m.v.SavePassword = save
 	p.mu.Unlock()
 	err = c.Answer(ctx, a)
 	var ae *agent.Error
@@ -222,4 +292,69 @@ func (p *Presenter) Close() {
 	if c != nil {
 		c.Close()
 	}
+}
+
+// keyOf names host's password in the keyring as the CLI does: a managed
+// host by its address and tunnel group, a typed one as typed.
+func (p *Presenter) keyOf(host, user string) creds.Key {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hosts != nil {
+		for _, h := range p.hosts.Hosts {
+			if h.Name == host || h.Address == host {
+				return creds.Key{Headend: hostOnly(h.Address), Group: h.Group, User: user}
+			}
+		}
+	}
+	return creds.Key{Headend: hostOnly(host), User: user}
+}
+
+// hostOnly drops a port from host:port.
+func hostOnly(s string) string {
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		return h
+	}
+	return s
+}
+
+// saveLogin stores the password that worked, when asked to.
+func (p *Presenter) saveLogin() {
+	p.mu.Lock()
+	l := p.login
+	p.login.stored = l.password // stored once: a reconnect does not store again
+	p.mu.Unlock()
+	if !p.Keyring || !l.save || l.password == "" || l.user == "" || l.password == l.stored {
+		return
+	}
+	k := l.key
+	k.User = l.user
+	note := "The password for " + k.Account() + " is saved in the keyring."
+	if err := creds.Store(k, l.password); err != nil {
+		note = "The password was not saved: " + err.Error()
+	}
+	p.update(func(m *Model) { m.v.KeyringNote = note })
+}
+
+// formAsked notes a form that refuses the keyring's password: the
+// headend asks again, and the answer replaces the saved one. It runs
+// inside update (p.mu held).
+func (p *Presenter) formAsked(m *Model, f *client.Form) {
+	l := p.login
+	if f.Error != "" && l.stored != "" && l.password == l.stored {
+		p.login.save = true
+		m.v.SavePassword = true
+		m.v.KeyringNote = "The password saved in the keyring was refused: enter it again."
+	}
+}
+
+// storedRefused asks for the password again, once, when the keyring's
+// was refused: the new one replaces it after the login.
+func (p *Presenter) storedRefused(err error) {
+	p.mu.Lock()
+	l := p.login
+	p.mu.Unlock()
+	if !errors.Is(err, client.ErrAuthFailed) || l.stored == "" || l.password != l.stored || l.retried {
+		return
+	}
+	go p.connect(context.Background(), l.host, l.user, true)
 }

@@ -65,11 +65,11 @@ func TestPresenterSession(t *testing.T) {
 		t.Errorf("line %q", v.Line)
 	}
 	// A wrong password: the form comes again with the headend's reason.
-	if err := p.Answer(ctx, client.FormAnswer{"username": testUser, "password": "wrong"}); err != nil {
+	if err := p.Answer(ctx, client.FormAnswer{"username": testUser, "password": "wrong"}, false); err != nil {
 		t.Fatal(err)
 	}
 	v = vs.wait(t, "the form again, with an error", func(v View) bool { return v.Phase == PhaseForm && v.Form.Error != "" })
-	if err := p.Answer(ctx, client.FormAnswer{"username": testUser, "password": testPassword}); err != nil {
+	if err := p.Answer(ctx, client.FormAnswer{"username": testUser, "password": testPassword}, false); err != nil {
 		t.Fatal(err)
 	}
 	v = vs.wait(t, "the banner", phase(PhaseBanner))

@@ -22,7 +22,7 @@ import (
 type Actions interface {
 	Attach(context.Context) error
 	Connect(ctx context.Context, host, user string) error
-	Answer(context.Context, client.FormAnswer) error
+	Answer(ctx context.Context, a client.FormAnswer, savePassword bool) error
 	Cancel(context.Context) error
 	AcceptBanner()
 }
@@ -281,15 +281,21 @@ func (w *Window) formBody(f *client.Form) []fyne.CanvasObject {
 			out = append(out, l)
 		}
 	}
+	if w.v.KeyringNote != "" {
+		out = append(out, widget.NewLabel(w.v.KeyringNote))
+	}
 	values := map[string]func() string{}
 	form := widget.NewForm()
 	var first fyne.Focusable
+	save := widget.NewCheck("Save password", nil)
+	save.SetChecked(w.v.SavePassword)
+	hasPassword := false
 	submit := func() {
 		a := client.FormAnswer{}
 		for name, get := range values {
 			a[name] = get()
 		}
-		go w.actions.Answer(context.Background(), a)
+		go w.actions.Answer(context.Background(), a, hasPassword && save.Checked)
 	}
 	for _, fl := range f.Fields {
 		var item fyne.CanvasObject
@@ -324,6 +330,7 @@ func (w *Window) formBody(f *client.Form) []fyne.CanvasObject {
 		default:
 			var e *widget.Entry
 			if fl.Kind == client.FieldPassword {
+				hasPassword = true
 				e = widget.NewPasswordEntry()
 			} else {
 				e = widget.NewEntry()
@@ -341,6 +348,9 @@ func (w *Window) formBody(f *client.Form) []fyne.CanvasObject {
 			label = fl.Name
 		}
 		form.Append(label, item)
+	}
+	if hasPassword {
+		form.Append("", save)
 	}
 	cancel := widget.NewButton("Cancel", func() { go w.actions.Cancel(context.Background()) })
 	ok := widget.NewButton("Continue", submit)
@@ -370,7 +380,11 @@ func (w *Window) detailsBody(v View) []fyne.CanvasObject {
 	copyAll := widget.NewButtonWithIcon("Copy details", theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(w.v.DetailsText(w.now()))
 	})
-	return []fyne.CanvasObject{grid, container.NewHBox(layout.NewSpacer(), copyAll)}
+	out := []fyne.CanvasObject{grid, container.NewHBox(layout.NewSpacer(), copyAll)}
+	if v.KeyringNote != "" {
+		out = append(out, widget.NewLabel(v.KeyringNote))
+	}
+	return out
 }
 
 // refreshLive updates the duration and the counters in place.

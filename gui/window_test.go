@@ -4,6 +4,7 @@ package gui
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -24,8 +25,8 @@ func (r *recorder) Connect(_ context.Context, host, _ string) error {
 	r.calls <- "connect " + host
 	return nil
 }
-func (r *recorder) Answer(_ context.Context, a client.FormAnswer) error {
-	r.calls <- "answer " + fmtAnswer(a)
+func (r *recorder) Answer(_ context.Context, a client.FormAnswer, save bool) error {
+	r.calls <- fmt.Sprintf("answer %ssave=%v", fmtAnswer(a), save)
 	return nil
 }
 func (r *recorder) Cancel(context.Context) error { r.calls <- "cancel"; return nil }
@@ -178,12 +179,13 @@ func TestWindowFormAnswer(t *testing.T) {
 	w.Render(model(connecting, event(client.FormEvent{Form: loginForm})))
 	w.Render(w.v)
 	pw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	r.want(t, "answer username=alice password=correct horse group_list=ENG ")
+	r.want(t, "answer username=alice password=correct horse group_list=ENG save=false")
 
 	sel := find[*widget.Select](t, w, func(*widget.Select) bool { return true })
 	sel.SetSelected("Employees")
+	test.Tap(find[*widget.Check](t, w, func(c *widget.Check) bool { return c.Text == "Save password" }))
 	test.Tap(find[*widget.Button](t, w, func(b *widget.Button) bool { return b.Text == "Continue" }))
-	r.want(t, "answer username=alice password=correct horse group_list=ASA-IKEV2 ")
+	r.want(t, "answer username=alice password=correct horse group_list=ASA-IKEV2 save=true")
 
 	test.Tap(find[*widget.Button](t, w, func(b *widget.Button) bool { return b.Text == "Cancel" }))
 	r.want(t, "cancel")

@@ -42,6 +42,7 @@ func main() {
 
 	var win *gui.Window
 	p := gui.NewPresenter(*socket, userName(), nil)
+	p.Keyring = true // saved passwords, in the user's keyring
 	win = gui.NewWindow(w, p, time.Now)
 	p.OnChange = func(v gui.View) {
 		fyne.Do(func() { win.Render(v) })
