@@ -97,3 +97,31 @@ func TestProblemOf(t *testing.T) {
 		t.Fatalf("timeout: %+v", p)
 	}
 }
+
+func TestNotice(t *testing.T) {
+	m := NewModel()
+	m.Start(&agent.Status{State: agent.StateIdle})
+	var got []string
+	step := func(f func()) {
+		prev := m.View()
+		f()
+		if n := Notice(prev, m.View()); n != "" {
+			got = append(got, n)
+		}
+	}
+	step(func() { m.Connecting("Corp VPN") })
+	step(func() { m.Apply(client.StageEvent{Stage: client.StageAuthenticating}) })
+	step(func() { m.Apply(client.ConnectedEvent{}) })
+	step(func() { m.Apply(client.StatsEvent{}) })
+	step(func() { m.Apply(client.StageEvent{Stage: client.StageReconnecting}) })
+	step(func() { m.Apply(client.ConnectedEvent{}) })
+	step(func() { m.Apply(client.StageEvent{Stage: client.StageDisconnecting}) })
+	step(func() { m.Apply(client.DisconnectedEvent{}) })
+	step(func() { m.Connecting("Corp VPN") })
+	step(func() { m.Apply(client.DisconnectedEvent{Err: errors.New("IKE_SA_INIT: no answer from 192.0.2.1")}) })
+	want := []string{"Connected to Corp VPN", "Reconnecting to Corp VPN", "Connected to Corp VPN",
+		"Disconnected from Corp VPN", "Disconnected: the headend does not answer"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("notices\n%q\nwant\n%q", got, want)
+	}
+}

@@ -3,8 +3,11 @@
 package gui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image/color"
+	"image/png"
 	"net/netip"
 	"testing"
 	"time"
@@ -257,4 +260,47 @@ func findIn[T fyne.CanvasObject](t *testing.T, root fyne.CanvasObject, ok func(T
 		t.Fatalf("no %T found", found)
 	}
 	return found
+}
+
+func TestTrayMenu(t *testing.T) {
+	var got []string
+	labels := func(m *fyne.Menu) string {
+		var s []string
+		for _, it := range m.Items {
+			l := it.Label
+			if it.IsSeparator {
+				l = "--"
+			}
+			if it.Disabled {
+				l += " (off)"
+			}
+			s = append(s, l)
+		}
+		return fmt.Sprint(s)
+	}
+	idle := model()
+	m := TrayMenu(idle, func() { got = append(got, "show") }, func(h string) { got = append(got, "connect "+h) }, func() { got = append(got, "disconnect") })
+	if l := labels(m); l != "[Disconnected (off) -- Connect to Corp VPN Connect to Lab Disconnect (off) -- Show window]" {
+		t.Errorf("idle menu %s", l)
+	}
+	m.Items[3].Action()
+	m.Items[6].Action()
+	up := model(connected)
+	m = TrayMenu(up, nil, nil, func() { got = append(got, "disconnect") })
+	if l := labels(m); l != "[Connected to Corp VPN (off) -- Connect to Corp VPN (off) Connect to Lab (off) Disconnect -- Show window]" {
+		t.Errorf("connected menu %s", l)
+	}
+	m.Items[4].Action()
+	if fmt.Sprint(got) != "[connect Lab show disconnect]" {
+		t.Errorf("actions %v", got)
+	}
+	for l := LightOff; l <= LightError; l++ {
+		img, err := png.Decode(bytes.NewReader(TrayIcon(l).Content()))
+		if err != nil {
+			t.Fatalf("icon %d: %v", l, err)
+		}
+		if c := img.At(32, 32).(color.NRGBA); c != trayColours[l] {
+			t.Errorf("icon %d: centre %v", l, c)
+		}
+	}
 }

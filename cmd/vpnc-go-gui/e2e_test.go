@@ -167,16 +167,6 @@ func newGUILab(t *testing.T) *guiLab {
 		t.Fatal(err)
 	}
 	socket := filepath.Join(dir, "run", "agent.sock")
-	ag, err := l.Start("client", "agent", "", exe, "agent", "-v", "--socket", socket, "--group", group,
-		"--profile-dir", profiles, "--cafile", filepath.Join(l.Dir, headend.CAFile),
-		"--state-file", filepath.Join(l.Dir, "agent-netcfg.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.WaitFor("agent listening", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-
 	// A display of our own: the first free number from 90.
 	n := 90
 	for ; n < 200; n++ {
@@ -200,13 +190,30 @@ func newGUILab(t *testing.T) *guiLab {
 		gui, "--socket", socket, "--state-file", g.state); err != nil {
 		t.Fatal(err)
 	}
+	out := g.x("xdotool", "search", "--sync", "--name", "^vpnc-go$")
+	g.win = strings.Fields(out)[0]
+
+	// No agent yet: the window says so, then attaches once it runs.
+	s := g.waitState("the window without an agent", "no_agent")
+	if !strings.Contains(s.Line, "not running") {
+		t.Errorf("without an agent: %+v", s)
+	}
+	g.shot("0-no-agent")
+	ag, err := l.Start("client", "agent", "", exe, "agent", "-v", "--socket", socket, "--group", group,
+		"--profile-dir", profiles, "--cafile", filepath.Join(l.Dir, headend.CAFile),
+		"--state-file", filepath.Join(l.Dir, "agent-netcfg.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.WaitFor("agent listening", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("window's output:\n%s\nagent's output:\n%s", g.gui.Output(), ag.Output())
 		}
 	})
-	out := g.x("xdotool", "search", "--sync", "--name", "^vpnc-go$")
-	g.win = strings.Fields(out)[0]
 	return g
 }
 
@@ -278,22 +285,28 @@ func (g *guiLab) clickButton(name string) {
 	g.xdotool("mousemove", "--window", g.win, strconv.Itoa(p[0]), strconv.Itoa(p[1]), "click", "1")
 }
 
-// shot saves a screenshot of the display and fails the test if it is
-// blank (a single colour).
+// shot saves a screenshot of the display and fails the test if it stays
+// blank (a single colour: the window not drawn) for 10 s.
 func (g *guiLab) shot(name string) {
 	g.t.Helper()
 	path := filepath.Join(g.shots, name+".png")
-	g.x("import", "-window", "root", path)
-	f, err := os.Open(path)
-	if err != nil {
-		g.t.Fatal(err)
+	n := 0
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		g.x("import", "-window", "root", path)
+		f, err := os.Open(path)
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			g.t.Fatalf("screenshot %s: %v", path, err)
+		}
+		if n = colours(img, 3); n >= 3 || time.Now().After(end) {
+			break
+		}
 	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		g.t.Fatalf("screenshot %s: %v", path, err)
-	}
-	if n := colours(img, 3); n < 3 {
+	if n < 3 {
 		g.t.Errorf("screenshot %s is blank (%d colours)", path, n)
 	}
 	g.t.Logf("screenshot %s", path)

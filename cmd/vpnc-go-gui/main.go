@@ -2,7 +2,8 @@
 
 // Command vpnc-go-gui is the desktop window of vpnc-go: it drives the
 // vpnc-go agent (vpnc-go agent, the vpnc-go-agent service) through its
-// socket, as the user, like the CLI's connect does.
+// socket, as the user, like the CLI's connect does. With a D-Bus session
+// it has a tray icon and sends desktop notifications.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/vpnc-go/vpnc-go/client/agent"
 	"github.com/vpnc-go/vpnc-go/gui"
@@ -40,12 +42,33 @@ func main() {
 	w := a.NewWindow("vpnc-go")
 	w.Resize(fyne.NewSize(480, 600))
 
-	var win *gui.Window
 	p := gui.NewPresenter(*socket, userName(), nil)
 	p.Keyring = true // saved passwords, in the user's keyring
-	win = gui.NewWindow(w, p, time.Now)
+	win := gui.NewWindow(w, p, time.Now)
+
+	// The tray and notifications speak D-Bus: only with a session bus
+	// that answers (without one, Fyne's tray fails on quit). Closing the
+	// window keeps the tray only when a tray host shows it.
+	var tray *gui.Tray
+	bus, trayHost := sessionBus()
+	if bus {
+		tray = gui.NewTray(a, w, p)
+		if trayHost {
+			w.SetCloseIntercept(w.Hide)
+		}
+	}
+	var prev gui.View
 	p.OnChange = func(v gui.View) {
-		fyne.Do(func() { win.Render(v) })
+		fyne.Do(func() {
+			win.Render(v)
+			if tray != nil {
+				tray.Render(v)
+			}
+			if n := gui.Notice(prev, v); n != "" && bus {
+				a.SendNotification(fyne.NewNotification("vpnc-go", n))
+			}
+			prev = v
+		})
 		if *stateFile != "" {
 			writeState(*stateFile, v)
 		}
@@ -68,6 +91,24 @@ func main() {
 		}
 	}()
 	w.ShowAndRun()
+}
+
+// sessionBus says whether the session bus answers, and whether a tray
+// host (a StatusNotifierWatcher) is on it.
+func sessionBus() (answers, trayHost bool) {
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		return false, false
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var has bool
+	err = conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	if err != nil {
+		return false, false
+	}
+	return true, has
 }
 
 func userName() string {
