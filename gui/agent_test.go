@@ -39,6 +39,13 @@ const (
 // returns the socket's path.
 func startAgent(t *testing.T) string {
 	t.Helper()
+	return startAgentTrusting(t, true)
+}
+
+// startAgentTrusting is startAgent with the headend's CA given to the
+// agent (trusted) or not (its certificate is refused).
+func startAgentTrusting(t *testing.T, trusted bool) string {
+	t.Helper()
 	ca := certgen.Must(certgen.SelfSigned(certgen.CA("CA")))
 	headendAddr := netip.AddrPortFrom(clienttest.HeadendAddr, 500)
 	leaf := certgen.Must(ca.Issue(certgen.Server(headendName, headendAddr.Addr().String())))
@@ -78,6 +85,9 @@ func startAgent(t *testing.T) string {
 				return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 			},
 		})
+	}
+	if !trusted {
+		caFile = ""
 	}
 	srv, err := agent.NewServer(agent.Config{
 		Policy:     &agent.Policy{CAFile: caFile, Profiles: func() *profile.Catalog { return &profile.Catalog{} }},

@@ -37,10 +37,11 @@ const (
 
 // Host is one entry of the host list.
 type Host struct {
-	Label  string // what the list shows: the profile's display name
-	Value  string // what connect sends: the managed HostName
-	Usable bool
-	Reason string // why not usable
+	Label   string // what the list shows: the profile's display name
+	Value   string // what connect sends: the managed HostName
+	Address string // the profile's HostAddress
+	Usable  bool
+	Reason  string // why not usable
 }
 
 // Problem is why the window cannot reach the agent, and what to do.
@@ -71,6 +72,12 @@ type View struct {
 
 	SavePassword bool   // the form's "Save password" starts checked
 	KeyringNote  string // what the keyring did
+
+	// Untrusted is the headend certificate the last attempt refused;
+	// UntrustedStrict says a managed profile names the host, so only its
+	// administrator can make it trusted (no "Connect anyway").
+	Untrusted       *client.UntrustedCert
+	UntrustedStrict bool
 
 	Error       string // the last failure in plain words
 	ErrorDetail string // the agent's full text
@@ -117,7 +124,7 @@ func (m *Model) SetHosts(h *agent.HostsResult) {
 		if label == "" {
 			label = x.Address
 		}
-		m.v.Hosts = append(m.v.Hosts, Host{Label: label, Value: label, Usable: x.Usable, Reason: x.Reason})
+		m.v.Hosts = append(m.v.Hosts, Host{Label: label, Value: label, Address: x.Address, Usable: x.Usable, Reason: x.Reason})
 	}
 	m.v.ManualAllowed = h.ManualAllowed
 	m.v.ManualNote = ""
@@ -171,6 +178,7 @@ func (m *Model) Start(st *agent.Status) {
 // Connecting records that the user asked for host.
 func (m *Model) Connecting(host string) {
 	m.v.Host, m.v.Error, m.v.ErrorDetail, m.v.KeyringNote = host, "", "", ""
+	m.v.Untrusted, m.v.UntrustedStrict = nil, false
 	m.v.Settings, m.v.Stats, m.v.Since = nil, client.Stats{}, time.Time{}
 	m.started, m.shown = true, false
 	m.set(PhaseConnecting, LightBusy, "Connecting to "+host)
@@ -214,6 +222,9 @@ func (m *Model) Apply(e client.Event) {
 		if e.Err != nil {
 			m.fail(e.Err.Error())
 		}
+		if u, ok := client.UntrustedCertOf(e.Err); ok && m.started {
+			m.v.Untrusted, m.v.UntrustedStrict = u, m.Managed(m.v.Host)
+		}
 		m.v.Form, m.v.Banner, m.v.Settings, m.v.Since = nil, "", nil, time.Time{}
 		m.started = false
 		m.idle()
@@ -239,6 +250,21 @@ func (m *Model) stage(e client.StageEvent) {
 		m.set(PhaseDisconnecting, LightBusy, "Disconnecting from "+m.v.Host)
 	}
 }
+
+// Managed says whether a managed profile names host (by name or
+// address): the agent applies that profile's trust, never the user's pins.
+func (m *Model) Managed(host string) bool {
+	h := pinHost(host)
+	for _, x := range m.v.Hosts {
+		if pinHost(x.Value) == h || pinHost(x.Address) == h {
+			return true
+		}
+	}
+	return false
+}
+
+// DismissUntrusted closes the untrusted-certificate dialog.
+func (m *Model) DismissUntrusted() { m.v.Untrusted, m.v.UntrustedStrict = nil, false }
 
 // BannerAccepted records Accept on the banner.
 func (m *Model) BannerAccepted() {

@@ -47,6 +47,8 @@ type Presenter struct {
 	// Keyring turns on saved passwords (client/creds): a saved one is
 	// sent without asking, "Save password" stores the one that worked.
 	Keyring bool
+	// Pins are the headend keys the user trusted; nil: none.
+	Pins *PinStore
 
 	mu    sync.Mutex
 	m     *Model
@@ -183,6 +185,17 @@ func (p *Presenter) connect(ctx context.Context, host, user string, ask bool) er
 		return err
 	}
 	req := agent.ConnectRequest{Host: host, User: user}
+	p.mu.Lock()
+	managed := p.m.Managed(host)
+	p.mu.Unlock()
+	if p.Pins != nil && !managed {
+		pins, err := p.Pins.Pins(host)
+		if err != nil {
+			p.update(func(m *Model) { m.Connecting(host); m.ConnectFailed(err) })
+			return err
+		}
+		req.ServerCert = pins
+	}
 	l := login{host: host, key: p.keyOf(host, user), retried: ask}
 	if p.Keyring && !ask {
 		if u, pw, err := creds.Load(l.key); err == nil {
@@ -278,6 +291,25 @@ func (p *Presenter) Cancel(ctx context.Context) error {
 	}
 	return err
 }
+
+// TrustAndConnect is "Connect anyway" on an untrusted certificate: its
+// pin is remembered for the host and the attempt starts again.
+func (p *Presenter) TrustAndConnect(ctx context.Context) error {
+	p.mu.Lock()
+	v, l := p.m.View(), p.login
+	p.mu.Unlock()
+	if v.Untrusted == nil || v.UntrustedStrict || p.Pins == nil {
+		return errors.New("no certificate to trust")
+	}
+	if err := p.Pins.Add(v.Host, v.Untrusted.PinSHA256); err != nil {
+		p.update(func(m *Model) { m.DismissUntrusted(); m.fail(err.Error()); m.idle() })
+		return err
+	}
+	return p.connect(ctx, v.Host, l.user, false)
+}
+
+// DismissUntrusted is Cancel on an untrusted certificate.
+func (p *Presenter) DismissUntrusted() { p.update(func(m *Model) { m.DismissUntrusted() }) }
 
 // AcceptBanner records Accept on the banner.
 func (p *Presenter) AcceptBanner() { p.update(func(m *Model) { m.BannerAccepted() }) }

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,5 +151,71 @@ func TestPresenterNoAgent(t *testing.T) {
 	}
 	if v.CanConnect() || v.Light != LightError {
 		t.Fatalf("no-agent view allows connecting: %+v", v)
+	}
+}
+
+func TestPresenterUntrustedCertificate(t *testing.T) {
+	ctx := context.Background()
+	p, vs := newTestPresenter(t, startAgentTrusting(t, false))
+	p.Pins = &PinStore{Path: filepath.Join(t.TempDir(), "vpnc-go", "trusted-pins.json")}
+	if err := p.Attach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Connect(ctx, headendName, testUser); err != nil {
+		t.Fatal(err)
+	}
+	v := vs.wait(t, "the refused certificate", func(v View) bool { return v.Untrusted != nil })
+	u := v.Untrusted
+	if v.UntrustedStrict || v.Phase != PhaseIdle || u.Host != headendName || !strings.HasPrefix(u.PinSHA256, "pin-sha256:") ||
+		u.Subject == "" || u.Issuer != "CN=CA" || u.NotAfter.Before(u.NotBefore) {
+		t.Fatalf("untrusted view: %+v %+v", v, u)
+	}
+	// Connect anyway: the pin is remembered and the login goes on.
+	if err := p.TrustAndConnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "the login form", phase(PhaseForm))
+	if v.Untrusted != nil {
+		t.Errorf("the dialog stays: %+v", v.Untrusted)
+	}
+	if pins, err := p.Pins.Pins(headendName); err != nil || len(pins) != 1 || pins[0] != u.PinSHA256 {
+		t.Fatalf("remembered pins %v, %v", pins, err)
+	}
+	if err := p.Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	vs.wait(t, "idle", phase(PhaseIdle))
+	// The next attempt sends the pin without asking.
+	if err := p.Connect(ctx, headendName, testUser); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "the form or a refusal", func(v View) bool { return v.Phase == PhaseForm || v.Untrusted != nil })
+	if v.Untrusted != nil {
+		t.Fatal("the remembered pin was not used")
+	}
+}
+
+func TestPinStore(t *testing.T) {
+	s := &PinStore{Path: filepath.Join(t.TempDir(), "pins.json")}
+	if pins, err := s.Pins("vpn.example.com"); err != nil || pins != nil {
+		t.Fatalf("empty store: %v %v", pins, err)
+	}
+	const pin = "pin-sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+	for range 2 {
+		if err := s.Add("VPN.example.com", pin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pins, err := s.Pins("vpn.example.com "); err != nil || len(pins) != 1 || pins[0] != pin {
+		t.Fatalf("pins %v %v", pins, err)
+	}
+	if err := s.Add("vpn.example.com", "sha256:abc"); err == nil {
+		t.Error("a value without pin-sha256: was kept")
+	}
+	if err := os.WriteFile(s.Path, []byte(`{"h": ["nonsense"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pins("h"); err == nil || !strings.Contains(err.Error(), `"nonsense"`) {
+		t.Errorf("bad file: %v", err)
 	}
 }

@@ -25,6 +25,8 @@ type Actions interface {
 	Answer(ctx context.Context, a client.FormAnswer, savePassword bool) error
 	Cancel(context.Context) error
 	AcceptBanner()
+	TrustAndConnect(context.Context) error
+	DismissUntrusted()
 }
 
 // Window draws a View in a Fyne window. Render it from the UI thread
@@ -42,6 +44,9 @@ type Window struct {
 	button *widget.Button
 	body   *fyne.Container
 	banner dialog.Dialog
+	// untrusted is the certificate dialog, for the certificate it shows
+	untrusted     dialog.Dialog
+	untrustedCert *client.UntrustedCert
 
 	v        View
 	bodyKey  bodyKey
@@ -162,6 +167,72 @@ func (w *Window) Render(v View) {
 	}
 	w.refreshLive()
 	w.renderBanner(v)
+	w.renderUntrusted(v)
+}
+
+// renderUntrusted shows a refused headend certificate: what a person
+// needs to decide, and "Connect anyway" (which remembers its pin for the
+// host) unless a managed profile names the host. Never a silent accept.
+func (w *Window) renderUntrusted(v View) {
+	if v.Untrusted == w.untrustedCert {
+		return
+	}
+	if w.untrusted != nil {
+		d := w.untrusted
+		w.untrusted, w.untrustedCert = nil, nil
+		d.Hide()
+	}
+	u := v.Untrusted
+	if u == nil {
+		return
+	}
+	grid := container.New(layout.NewFormLayout())
+	row := func(label, value string) {
+		if value == "" {
+			return
+		}
+		l := widget.NewLabel(value)
+		l.Wrapping = fyne.TextWrapBreak
+		l.Selectable = true
+		grid.Add(widget.NewLabelWithStyle(label, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		grid.Add(l)
+	}
+	row("Host", u.Host)
+	row("Subject", u.Subject)
+	row("Issuer", u.Issuer)
+	if !u.NotBefore.IsZero() {
+		row("Valid", u.NotBefore.UTC().Format("2006-01-02 15:04")+" to "+u.NotAfter.UTC().Format("2006-01-02 15:04")+" UTC")
+	}
+	row("Key pin", u.PinSHA256)
+	row("Problem", u.Reason)
+	intro := "The headend's certificate is not trusted: vpnc-go cannot tell it from an impostor's. Check the key pin with your administrator before you connect anyway."
+	if v.UntrustedStrict {
+		intro = "The headend's certificate is not trusted, and the managed profile for this host accepts only trusted certificates. Ask your administrator to fix the headend's certificate or the profile."
+	}
+	text := widget.NewLabel(intro)
+	text.Wrapping = fyne.TextWrapWord
+	content := container.NewVBox(text, grid)
+	var d dialog.Dialog
+	done := func(connect bool) {
+		if w.untrusted != d {
+			return // closed by the view, not the user
+		}
+		w.untrusted, w.untrustedCert = nil, nil
+		if connect {
+			go w.actions.TrustAndConnect(context.Background())
+		} else {
+			w.actions.DismissUntrusted()
+		}
+	}
+	if v.UntrustedStrict {
+		d = dialog.NewCustom("Untrusted certificate", "Cancel", content, w.Win)
+		d.SetOnClosed(func() { done(false) })
+	} else {
+		d = dialog.NewCustomConfirm("Untrusted certificate", "Connect anyway", "Cancel", content, done, w.Win)
+	}
+	d.Resize(fyne.NewSize(460, 420))
+	w.untrusted, w.untrustedCert = d, u
+	d.Show()
 }
 
 func (w *Window) renderHosts(v View) {

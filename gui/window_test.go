@@ -34,6 +34,11 @@ func (r *recorder) Answer(_ context.Context, a client.FormAnswer, save bool) err
 }
 func (r *recorder) Cancel(context.Context) error { r.calls <- "cancel"; return nil }
 func (r *recorder) AcceptBanner()                { r.calls <- "accept" }
+func (r *recorder) TrustAndConnect(context.Context) error {
+	r.calls <- "trust"
+	return nil
+}
+func (r *recorder) DismissUntrusted() { r.calls <- "dismiss" }
 
 func fmtAnswer(a client.FormAnswer) string {
 	s := ""
@@ -84,6 +89,18 @@ func model(steps ...func(*Model)) View {
 }
 
 func connecting(m *Model) { m.Connecting("Corp VPN") }
+func connectingTo(host string) func(*Model) {
+	return func(m *Model) { m.Connecting(host) }
+}
+
+func untrustedErr(host string) error {
+	return &agent.RemoteError{Text: "server certificate for \"" + host + "\" is not trusted: ...", Untrusted: &client.UntrustedCert{
+		Host: host, Reason: "x509: certificate signed by unknown authority",
+		Subject: "CN=" + host, Issuer: "CN=vpnc-go demo CA",
+		PinSHA256: "pin-sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+	}}
+}
 func event(e client.Event) func(*Model) {
 	return func(m *Model) { m.Apply(e) }
 }
@@ -135,6 +152,8 @@ func TestWindowStates(t *testing.T) {
 		{"connected.xml", model(connected, event(client.StatsEvent{Stats: client.Stats{PacketsIn: 1204, PacketsOut: 1180, BytesIn: 1572864, BytesOut: 98304}}))},
 		{"reconnecting.xml", model(connected, event(client.StageEvent{Stage: client.StageReconnecting}))},
 		{"failed.xml", model(connecting, event(client.DisconnectedEvent{Err: &agent.RemoteError{Text: "authentication failed: Login failed.", AuthFailed: true}}))},
+		{"untrusted.xml", model(connectingTo("vpn2.example.com"), event(client.DisconnectedEvent{Err: untrustedErr("vpn2.example.com")}))},
+		{"untrusted_strict.xml", model(connecting, event(client.DisconnectedEvent{Err: untrustedErr("vpn.example.com")}))},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
 			w, _ := newTestWindow(t)
@@ -216,6 +235,29 @@ func TestWindowBanner(t *testing.T) {
 	}
 }
 
+func TestWindowUntrusted(t *testing.T) {
+	for _, c := range []struct {
+		host, button, call string
+	}{
+		{"vpn2.example.com", "Connect anyway", "trust"},
+		{"vpn2.example.com", "Cancel", "dismiss"},
+		{"Corp VPN", "Cancel", "dismiss"}, // managed: Cancel only
+	} {
+		w, r := newTestWindow(t)
+		w.Render(model(connectingTo(c.host), event(client.DisconnectedEvent{Err: untrustedErr(c.host)})))
+		overlay := w.Win.Canvas().Overlays().Top()
+		if overlay == nil {
+			t.Fatal("no certificate dialog")
+		}
+		anyway := markupHas(t, overlay, "Connect anyway")
+		if managed := c.host == "Corp VPN"; anyway == managed {
+			t.Errorf("%s: Connect anyway offered: %v", c.host, anyway)
+		}
+		test.Tap(findIn[*widget.Button](t, overlay, func(b *widget.Button) bool { return b.Text == c.button }))
+		r.want(t, c.call)
+	}
+}
+
 func TestWindowRetry(t *testing.T) {
 	w, r := newTestWindow(t)
 	m := NewModel()
@@ -226,6 +268,29 @@ func TestWindowRetry(t *testing.T) {
 	if !w.button.Disabled() {
 		t.Error("Connect works without an agent")
 	}
+}
+
+// markupHas says whether a button labelled text is under root.
+func markupHas(t *testing.T, root fyne.CanvasObject, text string) (found bool) {
+	t.Helper()
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			found = true
+		}
+		switch c := o.(type) {
+		case *fyne.Container:
+			for _, k := range c.Objects {
+				walk(k)
+			}
+		case fyne.Widget:
+			for _, k := range test.TempWidgetRenderer(t, c).Objects() {
+				walk(k)
+			}
+		}
+	}
+	walk(root)
+	return found
 }
 
 func find[T fyne.CanvasObject](t *testing.T, w *Window, ok func(T) bool) T {

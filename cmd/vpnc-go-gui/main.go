@@ -44,6 +44,9 @@ func main() {
 
 	p := gui.NewPresenter(*socket, userName(), nil)
 	p.Keyring = true // saved passwords, in the user's keyring
+	if pins, err := gui.DefaultPinStore(); err == nil {
+		p.Pins = pins // "Connect anyway" on an untrusted certificate
+	}
 	win := gui.NewWindow(w, p, time.Now)
 
 	// The tray and notifications speak D-Bus: only with a session bus
