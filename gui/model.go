@@ -40,6 +40,7 @@ type Host struct {
 	Label   string // what the list shows: the profile's display name
 	Value   string // what connect sends: the managed HostName
 	Address string // the profile's HostAddress
+	Own     bool   // from the user's own profiles, not a managed one
 	Usable  bool
 	Reason  string // why not usable
 }
@@ -132,6 +133,10 @@ func (m *Model) SetHosts(h *agent.HostsResult) {
 		m.v.ManualNote = "Only the listed hosts may be used (set by " + h.ManualForbiddenBy + ")."
 	}
 }
+
+// AddUserHosts lists the hosts of the user's own profiles after the
+// managed ones.
+func (m *Model) AddUserHosts(hs []Host) { m.v.Hosts = append(m.v.Hosts, hs...) }
 
 // Start takes the state the agent's events start from (subscribe's
 // reply): the session another front end may have started, or none.
@@ -256,7 +261,7 @@ func (m *Model) stage(e client.StageEvent) {
 func (m *Model) Managed(host string) bool {
 	h := pinHost(host)
 	for _, x := range m.v.Hosts {
-		if pinHost(x.Value) == h || pinHost(x.Address) == h {
+		if !x.Own && (pinHost(x.Value) == h || pinHost(x.Address) == h) {
 			return true
 		}
 	}

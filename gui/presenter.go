@@ -10,6 +10,7 @@ import (
 	"github.com/vpnc-go/vpnc-go/client"
 	"github.com/vpnc-go/vpnc-go/client/agent"
 	"github.com/vpnc-go/vpnc-go/client/creds"
+	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // Agent is what the presenter asks of the agent; *agent.Conn is one.
@@ -49,12 +50,17 @@ type Presenter struct {
 	Keyring bool
 	// Pins are the headend keys the user trusted; nil: none.
 	Pins *PinStore
+	// Profiles reads the user's own profiles (the agent reads only the
+	// managed ones); their hosts are listed when manual hosts are
+	// allowed. Nil: none.
+	Profiles func() *profile.Catalog
 
 	mu    sync.Mutex
 	m     *Model
 	conn  Agent
 	epoch int // counts agent connections: a stale reader stops publishing
 	hosts *agent.HostsResult
+	user  *profile.Catalog // the user's profiles, when their hosts are listed
 	login login
 }
 
@@ -118,7 +124,12 @@ func (p *Presenter) start(ctx context.Context, c Agent) error {
 	if err != nil {
 		return err
 	}
+	var own *profile.Catalog
+	if hosts.ManualAllowed && p.Profiles != nil {
+		own = p.Profiles()
+	}
 	p.mu.Lock()
+	p.user = own
 	if p.conn != nil {
 		p.conn.Close()
 	}
@@ -127,7 +138,7 @@ func (p *Presenter) start(ctx context.Context, c Agent) error {
 	p.epoch++
 	epoch := p.epoch
 	p.mu.Unlock()
-	p.update(func(m *Model) { m.SetHosts(hosts); m.Start(st) })
+	p.update(func(m *Model) { m.SetHosts(hosts); m.AddUserHosts(userHosts(own, hosts)); m.Start(st) })
 	go p.follow(c, epoch)
 	return nil
 }
@@ -187,7 +198,17 @@ func (p *Presenter) connect(ctx context.Context, host, user string, ask bool) er
 	req := agent.ConnectRequest{Host: host, User: user}
 	p.mu.Lock()
 	managed := p.m.Managed(host)
+	t := p.userTarget(host)
 	p.mu.Unlock()
+	if t != nil {
+		// The user's profile decides, as with the CLI's connect: the
+		// agent applies no profile to it.
+		req.Host, req.Group, req.Identity = t.Address.Host, t.UserGroup, t.IKEIdentity
+		req.Auth = string(t.AuthMethod)
+		for _, b := range t.Backups {
+			req.Backups = append(req.Backups, b.Host)
+		}
+	}
 	if p.Pins != nil && !managed {
 		pins, err := p.Pins.Pins(host)
 		if err != nil {
@@ -197,6 +218,9 @@ func (p *Presenter) connect(ctx context.Context, host, user string, ask bool) er
 		req.ServerCert = pins
 	}
 	l := login{host: host, key: p.keyOf(host, user), retried: ask}
+	if t != nil {
+		l.key = creds.Key{Headend: t.Address.Host, Group: t.UserGroup, User: user}
+	}
 	if p.Keyring && !ask {
 		if u, pw, err := creds.Load(l.key); err == nil {
 			req.User, req.Password, l.stored, l.save = u, pw, pw, true
@@ -389,4 +413,42 @@ func (p *Presenter) storedRefused(err error) {
 		return
 	}
 	go p.connect(context.Background(), l.host, l.user, true)
+}
+
+// userHosts lists the hosts of the user's own profiles that the agent's
+// managed ones do not name.
+func userHosts(c *profile.Catalog, managed *agent.HostsResult) []Host {
+	if c == nil {
+		return nil
+	}
+	taken := map[string]bool{}
+	for _, h := range managed.Hosts {
+		taken[pinHost(h.Name)] = true
+	}
+	var out []Host
+	for _, e := range c.Entries {
+		if e.Class != profile.ClassUser || taken[pinHost(e.Name)] {
+			continue
+		}
+		out = append(out, Host{Label: e.Name, Value: e.Name, Address: e.Address.Host, Usable: e.Supported, Reason: e.Reason, Own: true})
+	}
+	return out
+}
+
+// userTarget is host's entry in the user's own profiles, or nil (p.mu
+// held).
+func (p *Presenter) userTarget(host string) *profile.Target {
+	if p.user == nil {
+		return nil
+	}
+	for _, h := range p.m.v.Hosts {
+		if h.Own && h.Value == host {
+			t, err := p.user.Lookup(host)
+			if err != nil {
+				return nil
+			}
+			return t
+		}
+	}
+	return nil
 }

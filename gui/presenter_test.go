@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/vpnc-go/vpnc-go/client"
+	"github.com/vpnc-go/vpnc-go/client/agent"
+	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 // views collects a presenter's published views.
@@ -217,5 +219,65 @@ func TestPinStore(t *testing.T) {
 	}
 	if _, err := s.Pins("h"); err == nil || !strings.Contains(err.Error(), `"nonsense"`) {
 		t.Errorf("bad file: %v", err)
+	}
+}
+
+// The user's own profiles add their hosts (the agent reads only the
+// managed ones), and connecting to one sends its profile's settings.
+func TestPresenterUserProfiles(t *testing.T) {
+	dir := t.TempDir()
+	const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<AnyConnectProfile xmlns="http://schemas.xmlsoap.org/encoding/">
+  <ServerList>
+    <HostEntry>
+      <HostName>Home VPN</HostName>
+      <HostAddress>` + headendName + `</HostAddress>
+      <UserGroup>ASA-IKEV2</UserGroup>
+      <PrimaryProtocol>IPsec</PrimaryProtocol>
+    </HostEntry>
+  </ServerList>
+</AnyConnectProfile>
+`
+	if err := os.WriteFile(filepath.Join(dir, "home.xml"), []byte(xml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, vs := newTestPresenter(t, startAgent(t))
+	p.Profiles = func() *profile.Catalog {
+		return profile.Discover(profile.Options{SystemDirs: []string{}, PushedDirs: []string{}, UserDirs: []string{dir}})
+	}
+	if err := p.Attach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v := vs.wait(t, "idle", phase(PhaseIdle))
+	if len(v.Hosts) != 1 || v.Hosts[0].Label != "Home VPN" || !v.Hosts[0].Own || !v.Hosts[0].Usable {
+		t.Fatalf("hosts %+v", v.Hosts)
+	}
+	if err := p.Connect(ctx, "Home VPN", testUser); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "the login form", phase(PhaseForm))
+	if v.Line != "Authenticating with Home VPN" {
+		t.Errorf("line %q", v.Line)
+	}
+	if err := p.Answer(ctx, client.FormAnswer{"username": testUser, "password": testPassword}, false); err != nil {
+		t.Fatal(err)
+	}
+	v = vs.wait(t, "the banner", phase(PhaseBanner))
+	if v.Settings.Address4.String() != "10.2.2.10/24" {
+		t.Fatalf("settings %+v", v.Settings)
+	}
+	// The agent got the profile's address and tunnel group.
+	c, err := agent.Dial(ctx, p.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Server != headendName || st.Group != "ASA-IKEV2" {
+		t.Errorf("the agent's session: server %q group %q", st.Server, st.Group)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vpnc-go/vpnc-go/client/agent"
 	"github.com/vpnc-go/vpnc-go/gui"
+	"github.com/vpnc-go/vpnc-go/profile"
 )
 
 func main() {
@@ -44,6 +45,10 @@ func main() {
 
 	p := gui.NewPresenter(*socket, userName(), nil)
 	p.Keyring = true // saved passwords, in the user's keyring
+	p.Profiles = func() *profile.Catalog {
+		// The user's own profiles: the agent reads the managed ones.
+		return profile.Discover(profile.Options{SystemDirs: []string{}})
+	}
 	if pins, err := gui.DefaultPinStore(); err == nil {
 		p.Pins = pins // "Connect anyway" on an untrusted certificate
 	}
