@@ -100,6 +100,11 @@ func TestProblemOf(t *testing.T) {
 
 func TestNotice(t *testing.T) {
 	m := NewModel()
+	prev := m.View()
+	m.Start(&agent.Status{State: "connected", Host: "Corp VPN"})
+	if n := Notice(prev, m.View()); n != "" {
+		t.Errorf("attaching to a running session: %q", n)
+	}
 	m.Start(&agent.Status{State: agent.StateIdle})
 	var got []string
 	step := func(f func()) {

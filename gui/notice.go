@@ -3,8 +3,10 @@ package gui
 // Notice is the desktop notification for a change from prev to next, or
 // "" for none: connected, reconnecting, disconnected and failed, as the
 // state line words them.
+// A window that attaches to the agent (again) says nothing of the state
+// it finds.
 func Notice(prev, next View) string {
-	if prev.Phase == next.Phase && prev.Error == next.Error {
+	if prev.Phase == PhaseNoAgent || prev.Phase == next.Phase && prev.Error == next.Error {
 		return ""
 	}
 	switch next.Phase {
