@@ -14,7 +14,7 @@ import (
 )
 
 // Tray is the system tray's icon (its colour follows the state light)
-// and menu (Connect to each host, Disconnect, Show window; Fyne adds Quit).
+// and menu (Connect to each host, Disconnect, Show window, Quit).
 type Tray struct {
 	app     desktop.App
 	win     fyne.Window
@@ -24,8 +24,10 @@ type Tray struct {
 }
 
 // NewTray puts vpnc-go in the system tray, or returns nil when the app
-// has no tray. The caller checks that a session bus answers first: on
-// Linux the tray speaks StatusNotifierItem over D-Bus.
+// has no tray; closing the window then hides it. The caller checks that
+// a tray host is there first: on Linux the tray speaks
+// StatusNotifierItem over D-Bus, and without a host the hidden window
+// could not come back.
 func NewTray(a fyne.App, w fyne.Window, actions Actions) *Tray {
 	d, ok := a.(desktop.App)
 	if !ok {
@@ -45,7 +47,8 @@ func (t *Tray) Render(v View) {
 	}
 	m := TrayMenu(v, func() { t.win.Show(); t.win.RequestFocus() },
 		func(host string) { go t.actions.Connect(context.Background(), host, "") },
-		func() { go t.actions.Cancel(context.Background()) })
+		func() { go t.actions.Cancel(context.Background()) },
+		fyne.CurrentApp().Quit)
 	key := menuKey(m)
 	if key != t.menuKey {
 		t.menuKey = key
@@ -66,8 +69,9 @@ func menuKey(m *fyne.Menu) string {
 }
 
 // TrayMenu is the tray's menu for v: the state line, Connect to each
-// usable host, Disconnect and Show window.
-func TrayMenu(v View, show func(), connect func(host string), disconnect func()) *fyne.Menu {
+// usable host, Disconnect, Show window and Quit (given here with its
+// action: Fyne's own Quit is added only to a menu set twice).
+func TrayMenu(v View, show func(), connect func(host string), disconnect func(), quit func()) *fyne.Menu {
 	state := fyne.NewMenuItem(v.Line, nil)
 	state.Disabled = true
 	items := []*fyne.MenuItem{state, fyne.NewMenuItemSeparator()}
@@ -81,7 +85,9 @@ func TrayMenu(v View, show func(), connect func(host string), disconnect func())
 	}
 	dis := fyne.NewMenuItem("Disconnect", disconnect)
 	dis.Disabled = !v.CanDisconnect()
-	items = append(items, dis, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Show window", show))
+	q := fyne.NewMenuItem("Quit", quit)
+	q.IsQuit = true
+	items = append(items, dis, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Show window", show), fyne.NewMenuItemSeparator(), q)
 	return fyne.NewMenu("vpnc-go", items...)
 }
 

@@ -344,19 +344,20 @@ func TestTrayMenu(t *testing.T) {
 		return fmt.Sprint(s)
 	}
 	idle := model()
-	m := TrayMenu(idle, func() { got = append(got, "show") }, func(h string) { got = append(got, "connect "+h) }, func() { got = append(got, "disconnect") })
-	if l := labels(m); l != "[Disconnected (off) -- Connect to Corp VPN Connect to Lab Disconnect (off) -- Show window]" {
+	m := TrayMenu(idle, func() { got = append(got, "show") }, func(h string) { got = append(got, "connect "+h) }, func() { got = append(got, "disconnect") }, func() { got = append(got, "quit") })
+	if l := labels(m); l != "[Disconnected (off) -- Connect to Corp VPN Connect to Lab Disconnect (off) -- Show window -- Quit]" {
 		t.Errorf("idle menu %s", l)
 	}
 	m.Items[3].Action()
 	m.Items[6].Action()
+	m.Items[8].Action()
 	up := model(connected)
-	m = TrayMenu(up, nil, nil, func() { got = append(got, "disconnect") })
-	if l := labels(m); l != "[Connected to Corp VPN (off) -- Connect to Corp VPN (off) Connect to Lab (off) Disconnect -- Show window]" {
+	m = TrayMenu(up, nil, nil, func() { got = append(got, "disconnect") }, nil)
+	if l := labels(m); l != "[Connected to Corp VPN (off) -- Connect to Corp VPN (off) Connect to Lab (off) Disconnect -- Show window -- Quit]" {
 		t.Errorf("connected menu %s", l)
 	}
 	m.Items[4].Action()
-	if fmt.Sprint(got) != "[connect Lab show disconnect]" {
+	if fmt.Sprint(got) != "[connect Lab show quit disconnect]" {
 		t.Errorf("actions %v", got)
 	}
 	for l := LightOff; l <= LightError; l++ {

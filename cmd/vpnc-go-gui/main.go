@@ -55,15 +55,13 @@ func main() {
 	win := gui.NewWindow(w, p, time.Now)
 
 	// The tray and notifications speak D-Bus: only with a session bus
-	// that answers (without one, Fyne's tray fails on quit). Closing the
-	// window keeps the tray only when a tray host shows it.
+	// that answers (without one, Fyne's tray fails on quit), and the tray
+	// only when a tray host shows it (closing the window then keeps it
+	// in the tray, and a hidden window must have a way back).
 	var tray *gui.Tray
 	bus, trayHost := sessionBus()
-	if bus {
+	if trayHost {
 		tray = gui.NewTray(a, w, p)
-		if trayHost {
-			w.SetCloseIntercept(w.Hide)
-		}
 	}
 	var prev gui.View
 	p.OnChange = func(v gui.View) {
