@@ -29,6 +29,9 @@ type Event struct {
 	Fatal    bool      `json:"fatal,omitempty"`
 	// AuthFailed marks an error that matches client.ErrAuthFailed.
 	AuthFailed bool `json:"auth_failed,omitempty"`
+	// Untrusted is the headend certificate the session refused, with
+	// error and disconnected events whose failure it was.
+	Untrusted *Untrusted `json:"untrusted,omitempty"`
 	// Path and Updated tell where a profile the headend pushed is stored
 	// and whether this connection downloaded it.
 	Path    string `json:"path,omitempty"`
@@ -140,11 +143,11 @@ func EventOf(e client.Event) Event {
 		s := Stats(e.Stats)
 		return Event{Kind: KindStats, Stats: &s}
 	case client.ErrorEvent:
-		return Event{Kind: KindError, Error: e.Err.Error(), Fatal: e.Fatal, AuthFailed: errors.Is(e.Err, client.ErrAuthFailed)}
+		return Event{Kind: KindError, Error: e.Err.Error(), Fatal: e.Fatal, AuthFailed: errors.Is(e.Err, client.ErrAuthFailed), Untrusted: untrustedOf(e.Err)}
 	case client.DisconnectedEvent:
 		ev := Event{Kind: KindDisconnected}
 		if e.Err != nil {
-			ev.Error, ev.AuthFailed = e.Err.Error(), errors.Is(e.Err, client.ErrAuthFailed)
+			ev.Error, ev.AuthFailed, ev.Untrusted = e.Err.Error(), errors.Is(e.Err, client.ErrAuthFailed), untrustedOf(e.Err)
 		}
 		return ev
 	case client.ProfileEvent:
@@ -220,13 +223,13 @@ func (e Event) ClientEvent() (client.Event, error) {
 		}
 		return client.StatsEvent{Stats: client.Stats(*e.Stats)}, nil
 	case KindError:
-		return client.ErrorEvent{Err: remoteError(e.Error, e.AuthFailed), Fatal: e.Fatal}, nil
+		return client.ErrorEvent{Err: remoteError(e.Error, e.AuthFailed, e.Untrusted), Fatal: e.Fatal}, nil
 	case KindProfile:
 		return client.ProfileEvent{URI: e.Detail, Path: e.Path, Updated: e.Updated}, nil
 	case KindDisconnected:
 		var err error
 		if e.Error != "" {
-			err = remoteError(e.Error, e.AuthFailed)
+			err = remoteError(e.Error, e.AuthFailed, e.Untrusted)
 		}
 		return client.DisconnectedEvent{Err: err}, nil
 	}
@@ -269,15 +272,46 @@ func (s Settings) ClientSettings() client.Settings {
 type RemoteError struct {
 	Text       string
 	AuthFailed bool
+	Untrusted  *client.UntrustedCert // the refused headend certificate, if that was the failure
 }
+
+// UntrustedCert lets client.UntrustedCertOf find the refused certificate
+// across the socket.
+func (e *RemoteError) UntrustedCert() *client.UntrustedCert { return e.Untrusted }
 
 func (e *RemoteError) Error() string { return e.Text }
 
 // Is lets errors.Is(err, client.ErrAuthFailed) work across the socket.
 func (e *RemoteError) Is(target error) bool { return e.AuthFailed && target == client.ErrAuthFailed }
 
-func remoteError(text string, authFailed bool) error {
-	return &RemoteError{Text: text, AuthFailed: authFailed}
+func remoteError(text string, authFailed bool, u *Untrusted) error {
+	e := &RemoteError{Text: text, AuthFailed: authFailed}
+	if u != nil {
+		e.Untrusted = &client.UntrustedCert{Host: u.Host, Reason: u.Reason, Subject: u.Subject, Issuer: u.Issuer,
+			PinSHA256: u.PinSHA256, NotBefore: u.NotBefore, NotAfter: u.NotAfter}
+	}
+	return e
+}
+
+// Untrusted is a headend certificate the session refused: what a person
+// needs to decide whether to trust its key.
+type Untrusted struct {
+	Host      string    `json:"host"`
+	Reason    string    `json:"reason"`
+	Subject   string    `json:"subject,omitempty"`
+	Issuer    string    `json:"issuer,omitempty"`
+	PinSHA256 string    `json:"pin_sha256,omitempty"`
+	NotBefore time.Time `json:"not_before,omitzero"`
+	NotAfter  time.Time `json:"not_after,omitzero"`
+}
+
+func untrustedOf(err error) *Untrusted {
+	u, ok := client.UntrustedCertOf(err)
+	if !ok {
+		return nil
+	}
+	return &Untrusted{Host: u.Host, Reason: u.Reason, Subject: u.Subject, Issuer: u.Issuer,
+		PinSHA256: u.PinSHA256, NotBefore: u.NotBefore, NotAfter: u.NotAfter}
 }
 
 // Status is the agent's state: idle, or one session's host, stage,
