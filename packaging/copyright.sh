@@ -83,7 +83,7 @@ GOOS=linux go list -deps -f '{{with .Module}}{{if not .Main}}{{.Path}} {{.Dir}}{
 	sort -u |
 	while read -r mod dir; do
 		lic=
-		for f in LICENSE LICENSE.txt LICENSE.md LICENCE COPYING; do
+		for f in LICENSE LICENSE.txt LICENSE.md LICENSE.rst LICENCE LICENCE.txt LICENCE.md COPYING COPYING.txt COPYING.md; do
 			if [ -f "$dir/$f" ]; then
 				lic=$dir/$f
 				break

@@ -57,8 +57,8 @@ version=$(sed -n 's/^build.sh: vpnc-go \([^ ]*\) (commit.*/\1/p' "$tmp/build1.lo
 [ -n "$version" ] || fail "build.sh printed no version"
 deb_amd64=$(echo "$tmp"/v1/vpnc-go_*_amd64.deb)
 deb_arm64=$(echo "$tmp"/v1/vpnc-go_*_arm64.deb)
-rpm_amd64=$(echo "$tmp"/v1/vpnc-go-*.x86_64.rpm)
-rpm_arm64=$(echo "$tmp"/v1/vpnc-go-*.aarch64.rpm)
+rpm_amd64=$(echo "$tmp"/v1/vpnc-go-[0-9]*.x86_64.rpm)
+rpm_arm64=$(echo "$tmp"/v1/vpnc-go-[0-9]*.aarch64.rpm)
 for f in "$deb_amd64" "$deb_arm64" "$rpm_amd64" "$rpm_arm64"; do
 	[ -f "$f" ] || fail "no package $f"
 done
@@ -135,6 +135,22 @@ for deb in "$deb_amd64" "$deb_arm64"; do
 		fail "lintian warns of something not justified in packaging/README.md on $(basename "$deb")"
 	fi
 done
+
+# The GUI package, built wherever cmd/vpnc-go-gui exists (amd64).
+gui_deb=$(echo "$tmp"/v1/vpnc-go-gui_*_amd64.deb)
+if [ -d cmd/vpnc-go-gui ] && [ "$(dpkg --print-architecture)" = amd64 ]; then
+	step "the GUI package"
+	[ -f "$gui_deb" ] || fail "no GUI package $gui_deb"
+	dpkg-deb -c "$gui_deb" | awk '{ print $6 }' | sed -e 's|^\.||' >"$tmp/gui.list"
+	for want in /usr/bin/vpnc-go-gui /usr/share/applications/vpnc-go-gui.desktop \
+		/usr/share/icons/hicolor/scalable/apps/vpnc-go.svg /usr/share/icons/hicolor/48x48/apps/vpnc-go.png; do
+		grep -qx "$want" "$tmp/gui.list" || fail "the GUI package lacks $want"
+	done
+	dpkg-deb -f "$gui_deb" Depends | grep -q 'vpnc-go (= ' || fail "the GUI package does not depend on vpnc-go of its version"
+	lintian --allow-root --no-tag-display-limit "$gui_deb" >"$tmp/lintian-gui.log" 2>&1 || true
+	cat "$tmp/lintian-gui.log"
+	grep -q '^E:' "$tmp/lintian-gui.log" && fail "lintian reports errors on $(basename "$gui_deb")"
+fi
 
 step "the upgrade build (release 2)"
 ARCHS=amd64 RELEASE=2 bash packaging/build.sh "$tmp/v2" >"$tmp/build3.log" 2>&1 || {
@@ -242,7 +258,7 @@ if ! diff <(cat "$tmp/before" "$tmp/admin" | sort) <(sort "$tmp/after"); then
 fi
 
 step "rpm: install, upgrade and erase in a fresh root (rpm --root runs the scripts inside it)"
-rpm2=$(echo "$tmp"/v2/vpnc-go-*.x86_64.rpm)
+rpm2=$(echo "$tmp"/v2/vpnc-go-[0-9]*.x86_64.rpm)
 rroot=$tmp/rpmroot
 mkdir "$rroot"
 tar -C "$rroot" -xf "$tarball"
