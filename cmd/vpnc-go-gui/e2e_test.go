@@ -141,15 +141,7 @@ func newGUILab(t *testing.T) *guiLab {
 			t.Errorf("removing the lab: %v", err)
 		}
 	})
-	for _, ns := range []string{"client", "headend"} {
-		if err := l.AddNS(ns); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.Link("client", lab.ClientAddr+"/24", "headend", lab.HeadendAddr+"/24"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Exec("headend", "ip", "addr", "add", lab.HeadendIn+"/32", "dev", "lo"); err != nil {
+	if err := l.ClientHeadend(); err != nil {
 		t.Fatal(err)
 	}
 	if err := headend.GeneratePKI(l.Dir, lab.HeadendAddr, "alice"); err != nil {

@@ -338,3 +338,19 @@ func (p *Proc) Exited() (bool, error) {
 		return false, nil
 	}
 }
+
+// ClientHeadend builds the usual two-host network: namespaces "client" and
+// "headend" on one link (ClientAddr, HeadendAddr) and HeadendIn on the
+// headend's loopback, something to reach through a tunnel.
+func (l *Lab) ClientHeadend() error {
+	for _, ns := range []string{"client", "headend"} {
+		if err := l.AddNS(ns); err != nil {
+			return err
+		}
+	}
+	if err := l.Link("client", ClientAddr+"/24", "headend", HeadendAddr+"/24"); err != nil {
+		return err
+	}
+	_, err := l.Exec("headend", "ip", "addr", "add", HeadendIn+"/32", "dev", "lo")
+	return err
+}
